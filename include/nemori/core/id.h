@@ -1,0 +1,22 @@
+// Record identifiers.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace nemori {
+
+/// A new UUIDv7 (RFC 9562) in canonical lower-case text form. The first 48 bits are the Unix
+/// time in milliseconds and a 12-bit counter follows, so ids made by one process sort in
+/// creation order; the remaining 62 bits come from a cryptographically seeded random source.
+/// Thread-safe.
+std::string new_id();
+
+/// True when `text` is a canonical UUID (8-4-4-4-12 hex digits, any version).
+bool is_uuid(std::string_view text);
+
+/// Checks an id supplied by a caller: non-empty, at most 255 bytes, valid UTF-8, no control
+/// characters. Throws ValidationError naming `field` otherwise. Ids need not be UUIDs.
+void validate_id(std::string_view id, std::string_view field);
+
+}  // namespace nemori

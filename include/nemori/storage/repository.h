@@ -1,0 +1,191 @@
+// The storage contract: what every backend (memory, DuckDB, PostgreSQL) guarantees.
+//
+// Thread safety: a Storage and its repositories may be called from any number of threads at
+// once without external locking.
+//
+// Durability: a call that returns has committed. A call that throws has changed nothing:
+// every multi-row write (batches, links, owner deletion, cleanup) is one transaction.
+//
+// Errors (all derive from nemori::Error):
+// - ValidationError: the input breaks a rule of core (see validate() in core) or of the query.
+// - DuplicateError: an id that already exists is stored again (also inside a batch, or twice
+//   in one batch); the whole batch is rejected.
+// - NotFoundError: only where documented below; lookups return nullopt / false instead.
+// - StorageError: the backend failed (I/O, connection lost); nothing was written.
+//
+// Ownership: every value passed in is copied; every value returned is a fresh copy.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "nemori/core/episode.h"
+#include "nemori/core/raw_event.h"
+#include "nemori/storage/query.h"
+
+namespace nemori {
+
+/// Raw events: stored verbatim the moment they arrive.
+class RawDataRepository {
+ public:
+  virtual ~RawDataRepository() = default;
+
+  /// Stores one event. Throws ValidationError, DuplicateError, StorageError.
+  virtual void store(const RawEvent& event) = 0;
+  /// Stores all events in one transaction: all or nothing. Empty input is a no-op.
+  virtual void store_batch(std::span<const RawEvent> events) = 0;
+  /// The event with this id, or nullopt.
+  virtual std::optional<RawEvent> get(const std::string& data_id) = 0;
+  /// One entry per id, in input order; nullopt for misses.
+  virtual std::vector<std::optional<RawEvent>> get_batch(std::span<const std::string> ids) = 0;
+  /// Replaces every field of the stored event with the same data_id (owner included).
+  /// Returns false when no such event exists. Throws ValidationError.
+  virtual bool update(const RawEvent& event) = 0;
+  /// Deletes the event and its episode links. Returns false when it did not exist.
+  virtual bool remove(const std::string& data_id) = 0;
+  /// Matching events; see query.h for the semantics.
+  virtual RawDataSearchResult search(const RawDataQuery& query) = 0;
+  /// Sets processed = true and the version. Returns false when the event does not exist.
+  virtual bool mark_processed(const std::string& data_id, const std::string& version) = 0;
+  /// The same for many ids in one transaction; one flag per id, in input order.
+  virtual std::vector<bool> mark_processed_batch(std::span<const std::string> ids,
+                                                 const std::string& version) = 0;
+  /// Unprocessed events of one owner (all owners when empty), optionally of one type, oldest
+  /// first (timestamp, then id), at most `limit`.
+  virtual std::vector<RawEvent> get_unprocessed(const std::string& owner_id,
+                                                std::optional<DataType> type,
+                                                std::optional<std::size_t> limit) = 0;
+  /// Deletes events older than `cutoff` (strictly before) of one owner (all when empty), with
+  /// their links, in one transaction. Returns how many events were deleted.
+  virtual std::size_t cleanup_before(Timestamp cutoff, const std::string& owner_id) = 0;
+  /// Number of events of one owner (all owners when empty).
+  virtual std::size_t count(const std::string& owner_id) = 0;
+};
+
+/// One link between an episode and a raw event it was built from.
+struct EpisodeLink {
+  std::string episode_id;
+  std::string raw_data_id;
+  bool operator==(const EpisodeLink&) const = default;
+};
+
+/// Episodes and their links to raw events.
+class EpisodeRepository {
+ public:
+  virtual ~EpisodeRepository() = default;
+
+  /// Stores one episode (finalize() is not applied: store what you mean). Throws
+  /// ValidationError, DuplicateError, StorageError.
+  virtual void store(const Episode& episode) = 0;
+  /// Stores all episodes in one transaction: all or nothing.
+  virtual void store_batch(std::span<const Episode> episodes) = 0;
+  /// The episode with this id, or nullopt.
+  virtual std::optional<Episode> get(const std::string& episode_id) = 0;
+  /// One entry per id, in input order; nullopt for misses.
+  virtual std::vector<std::optional<Episode>> get_batch(std::span<const std::string> ids) = 0;
+  /// Replaces every field of the stored episode. Returns false when it does not exist.
+  virtual bool update(const Episode& episode) = 0;
+  /// Deletes the episode and its links. Returns false when it did not exist.
+  virtual bool remove(const std::string& episode_id) = 0;
+  /// Matching episodes; see query.h for the semantics.
+  virtual EpisodeSearchResult search(const EpisodeQuery& query) = 0;
+  /// Episodes of one owner, newest first.
+  virtual EpisodeSearchResult by_owner(const std::string& owner_id,
+                                       std::optional<std::size_t> limit, std::size_t offset) = 0;
+  /// Episodes of one owner inside `range`, oldest first.
+  virtual EpisodeSearchResult by_time_range(const std::string& owner_id, const TimeRange& range,
+                                            std::optional<std::size_t> limit) = 0;
+  /// Episodes of one owner (all when empty) from the last `hours`, newest first.
+  virtual EpisodeSearchResult recent(const std::string& owner_id, int hours,
+                                     std::optional<std::size_t> limit) = 0;
+  /// Sets importance (clamped to 0..1). Returns false when the episode does not exist.
+  virtual bool update_importance(const std::string& episode_id, double importance) = 0;
+  /// Atomically increments recall_count and sets last_accessed = `at`. Returns false when the
+  /// episode does not exist. Concurrent calls are never lost.
+  virtual bool mark_accessed(const std::string& episode_id, Timestamp at) = 0;
+  /// Links an episode to raw events it was built from, in one transaction. Idempotent (a pair
+  /// linked twice stays one link). Throws NotFoundError naming the missing id when the episode
+  /// or any raw event does not exist; nothing is linked then.
+  virtual void link(const std::string& episode_id, std::span<const std::string> raw_data_ids) = 0;
+  /// Raw event ids behind an episode, ordered by the raw events' timestamp, then id.
+  virtual std::vector<std::string> raw_ids_for_episode(const std::string& episode_id) = 0;
+  /// Episodes built from a raw event, ordered by timestamp, then id.
+  virtual std::vector<Episode> episodes_for_raw(const std::string& raw_data_id) = 0;
+  /// Every link of one owner's episodes (all owners when empty), ordered by episode_id then
+  /// raw_data_id.
+  virtual std::vector<EpisodeLink> links(const std::string& owner_id) = 0;
+  /// Deletes episodes older than `cutoff` of one owner (all when empty), with their links, in
+  /// one transaction. Returns how many were deleted.
+  virtual std::size_t cleanup_before(Timestamp cutoff, const std::string& owner_id) = 0;
+  /// Number of episodes of one owner (all owners when empty).
+  virtual std::size_t count(const std::string& owner_id) = 0;
+};
+
+/// Result of a health check.
+struct HealthStatus {
+  bool healthy = false;
+  double latency_ms = 0;  ///< Time of the probe round trip.
+  std::string reason;     ///< Why it is unhealthy (empty when healthy).
+};
+
+/// What a store holds; every field is computed from the data, none is a placeholder.
+struct StorageStats {
+  std::string backend;
+  std::size_t owners = 0;
+  std::size_t total_raw_data = 0;
+  std::size_t processed_raw_data = 0;
+  std::map<std::string, std::size_t> raw_data_by_type;  ///< by DataType text
+  std::size_t total_episodes = 0;
+  std::map<std::string, std::size_t> episodes_by_type;  ///< by EpisodeType text
+  std::map<int, std::size_t> episodes_by_level;
+  std::size_t total_links = 0;
+  std::uint64_t storage_size_bytes = 0;  ///< Data on disk (or in memory, estimated).
+  std::uint64_t index_size_bytes = 0;    ///< Indexes, where the backend can tell.
+  std::optional<Timestamp> oldest_data;  ///< Oldest raw event or episode timestamp.
+  std::optional<Timestamp> newest_data;
+  /// Backend-specific figures (pool in use/idle/waiting, table sizes...).
+  nlohmann::json details = nlohmann::json::object();
+};
+
+/// What delete_owner removed.
+struct OwnerDeletion {
+  std::size_t raw_events = 0;
+  std::size_t episodes = 0;
+  std::size_t links = 0;
+};
+
+/// One opened backend: both repositories plus lifecycle. Obtain one from open_storage()
+/// (factory.h). Closing happens in the destructor or with close().
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  Storage() = default;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  /// "memory", "duckdb" or "postgresql".
+  virtual std::string backend() const = 0;
+  /// The raw event repository (owned by this Storage).
+  virtual RawDataRepository& raw_data() = 0;
+  /// The episode repository (owned by this Storage).
+  virtual EpisodeRepository& episodes() = 0;
+  /// Deletes every raw event, episode and link of the owner in one transaction.
+  virtual OwnerDeletion delete_owner(const std::string& owner_id) = 0;
+  /// Every owner with at least one raw event or episode, sorted.
+  virtual std::vector<std::string> list_owners() = 0;
+  /// Probes the backend (a trivial query); never throws.
+  virtual HealthStatus health() = 0;
+  /// Statistics computed from the stored data.
+  virtual StorageStats stats() = 0;
+  /// Releases connections and files. Later calls throw StorageError. Idempotent.
+  virtual void close() = 0;
+};
+
+}  // namespace nemori

@@ -1,0 +1,300 @@
+#include "nemori/core/json.h"
+
+#include <algorithm>
+
+#include "core/json_reader.h"
+#include "nemori/core/error.h"
+#include "nemori/core/id.h"
+#include "nemori/core/utf8.h"
+
+namespace nemori {
+
+using nlohmann::json;
+using detail::JsonReader;
+
+namespace {
+
+json optional_time_json(const std::optional<Timestamp>& t) {
+  return t ? json(format_iso8601(*t)) : json(nullptr);
+}
+
+template <typename T>
+json optional_json(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+void validate_json_text_at(const json& v, const std::string& path) {
+  if (v.is_string()) {
+    validate_text(v.get_ref<const std::string&>(), path);
+  } else if (v.is_object()) {
+    for (const auto& [key, item] : v.items()) {
+      validate_text(key, path + " (a key)");
+      validate_json_text_at(item, path + "." + key);
+    }
+  } else if (v.is_array()) {
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      validate_json_text_at(v[i], path + "[" + std::to_string(i) + "]");
+    }
+  }
+}
+
+}  // namespace
+
+void validate_json_text(const json& value, std::string_view field) {
+  validate_json_text_at(value, std::string(field));
+}
+
+json to_json(const TemporalInfo& t) {
+  return json{{"timestamp", format_iso8601(t.timestamp)},
+              {"duration", optional_json(t.duration)},
+              {"timezone", optional_json(t.timezone)},
+              {"precision", t.precision}};
+}
+
+json to_json(const RawEvent& e) {
+  return json{{"data_id", e.data_id},
+              {"owner_id", e.owner_id},
+              {"data_type", to_string(e.data_type)},
+              {"content", e.content},
+              {"source", e.source},
+              {"temporal_info", to_json(e.temporal_info)},
+              {"metadata", e.metadata},
+              {"processed", e.processed},
+              {"processing_version", e.processing_version}};
+}
+
+json to_json(const Message& m) {
+  json j{{"speaker_id", m.speaker_id},
+         {"user_name", optional_json(m.user_name)},
+         {"role", to_string(m.role)},
+         {"content", m.content},
+         {"timestamp", optional_time_json(m.timestamp)},
+         {"metadata", m.metadata}};
+  if (m.external_id) j["external_id"] = *m.external_id;
+  return j;
+}
+
+json to_json(const EpisodeMetadata& m) {
+  json types = json::array();
+  for (DataType t : m.source_types) types.push_back(to_string(t));
+  return json{{"source_data_ids", m.source_data_ids},
+              {"source_types", types},
+              {"processing_timestamp", format_iso8601(m.processing_timestamp)},
+              {"processing_version", m.processing_version},
+              {"entities", m.entities},
+              {"topics", m.topics},
+              {"emotions", m.emotions},
+              {"key_points", m.key_points},
+              {"time_references", m.time_references},
+              {"duration_seconds", optional_json(m.duration_seconds)},
+              {"confidence_score", m.confidence_score},
+              {"completeness_score", m.completeness_score},
+              {"relevance_score", m.relevance_score},
+              {"related_episode_ids", m.related_episode_ids},
+              {"custom_fields", m.custom_fields}};
+}
+
+json to_json(const Episode& e) {
+  return json{{"episode_id", e.episode_id},
+              {"owner_id", e.owner_id},
+              {"episode_type", to_string(e.episode_type)},
+              {"level", static_cast<int>(e.level)},
+              {"title", e.title},
+              {"content", e.content},
+              {"summary", e.summary},
+              {"temporal_info", to_json(e.temporal_info)},
+              {"metadata", to_json(e.metadata)},
+              {"structured_data", e.structured_data},
+              {"search_keywords", e.search_keywords},
+              {"embedding_vector", optional_json(e.embedding_vector)},
+              {"recall_count", e.recall_count},
+              {"importance_score", e.importance_score},
+              {"last_accessed", optional_time_json(e.last_accessed)}};
+}
+
+TemporalInfo temporal_info_from_json(const json& j, std::string_view path) {
+  JsonReader r(j, path);
+  TemporalInfo t;
+  t.timestamp = r.required_time("timestamp");
+  t.duration = r.optional_number("duration");
+  t.timezone = r.optional_string("timezone");
+  t.precision = r.string_or("precision", "second");
+  static constexpr std::string_view kPrecisions[] = {"second", "minute", "hour", "day"};
+  if (std::find(std::begin(kPrecisions), std::end(kPrecisions), t.precision) ==
+      std::end(kPrecisions)) {
+    throw ValidationError(r.path_of("precision"),
+                          "unknown value \"" + t.precision + "\" (valid: second, minute, hour, day)");
+  }
+  return t;
+}
+
+namespace {
+
+// Rethrows an enum parse error with the full JSON path.
+template <typename F>
+auto parse_enum_at(const JsonReader& r, std::string_view key, F parse) {
+  try {
+    return parse(r.required_string(key));
+  } catch (const ValidationError& e) {
+    const std::string msg = e.what();
+    const auto colon = msg.find(": ");
+    throw ValidationError(r.path_of(key), colon == std::string::npos ? msg : msg.substr(colon + 2));
+  }
+}
+
+TemporalInfo temporal_or_now(const JsonReader& r, std::string_view key) {
+  if (!r.has(key)) {
+    TemporalInfo now;
+    now.timestamp = now_utc();
+    return now;
+  }
+  return temporal_info_from_json(*r.find(key), r.path_of(key));
+}
+
+}  // namespace
+
+RawEvent raw_event_from_json(const json& j, std::string_view path) {
+  JsonReader r(j, path);
+  RawEvent e;
+  e.data_id = r.string_or("data_id", "");
+  if (e.data_id.empty()) e.data_id = new_id();
+  validate_id(e.data_id, r.path_of("data_id"));
+  e.metadata = r.object_or_empty("metadata");
+  e.owner_id = r.string_or("owner_id", "");
+  if (e.owner_id.empty() && e.metadata.contains("_owner_id") && e.metadata["_owner_id"].is_string()) {
+    e.owner_id = e.metadata["_owner_id"].get<std::string>();
+  }
+  e.data_type = r.has("data_type") ? parse_enum_at(r, "data_type", parse_data_type) : DataType::kCustom;
+  const json* content = r.find("content");
+  if (content == nullptr || content->is_null()) throw ValidationError(r.path_of("content"), "is required");
+  validate_json_text(*content, r.path_of("content"));
+  e.content = *content;
+  e.source = r.string_or("source", "");
+  e.temporal_info = temporal_or_now(r, "temporal_info");
+  e.processed = r.bool_or("processed", false);
+  e.processing_version = r.string_or("processing_version", "1.0");
+  return e;
+}
+
+Message message_from_json(const json& j, std::string_view path) {
+  JsonReader r(j, path);
+  Message m;
+  auto speaker = r.optional_string("speaker_id");
+  if (!speaker) speaker = r.optional_string("user_id");
+  if (!speaker || speaker->empty()) throw ValidationError(r.path_of("speaker_id"), "is required");
+  m.speaker_id = *speaker;
+  m.user_name = r.optional_string("user_name");
+  if (r.has("role")) m.role = parse_enum_at(r, "role", parse_message_role);
+  m.content = r.string_or("content", "");
+  m.timestamp = r.optional_time("timestamp");
+  m.metadata = r.object_or_empty("metadata");
+  m.external_id = r.optional_string("external_id");
+  if (!m.external_id) m.external_id = r.optional_string("dia_id");
+  static constexpr std::string_view kKnown[] = {"speaker_id", "user_id",  "user_name",
+                                                "role",       "content",  "timestamp",
+                                                "metadata",   "external_id", "dia_id"};
+  for (const auto& [key, value] : j.items()) {
+    if (std::find(std::begin(kKnown), std::end(kKnown), key) != std::end(kKnown)) continue;
+    validate_json_text(value, r.path_of(key));
+    if (!m.metadata.contains(key)) m.metadata[key] = value;
+  }
+  return m;
+}
+
+EpisodeMetadata episode_metadata_from_json(const json& j, std::string_view path) {
+  JsonReader r(j, path);
+  EpisodeMetadata m;
+  m.source_data_ids = r.string_list("source_data_ids");
+  for (const auto& t : r.string_list("source_types")) {
+    try {
+      const DataType type = parse_data_type(t);
+      if (std::find(m.source_types.begin(), m.source_types.end(), type) == m.source_types.end()) {
+        m.source_types.push_back(type);
+      }
+    } catch (const ValidationError&) {
+      throw ValidationError(r.path_of("source_types"), "unknown data type \"" + t + "\"");
+    }
+  }
+  m.processing_timestamp = r.optional_time("processing_timestamp").value_or(now_utc());
+  m.processing_version = r.string_or("processing_version", "1.0");
+  m.entities = r.string_list("entities");
+  m.topics = r.string_list("topics");
+  m.emotions = r.string_list("emotions");
+  m.key_points = r.string_list("key_points");
+  m.time_references = r.string_list("time_references");
+  m.duration_seconds = r.optional_number("duration_seconds");
+  m.confidence_score = r.number_or("confidence_score", 1.0);
+  m.completeness_score = r.number_or("completeness_score", 1.0);
+  m.relevance_score = r.number_or("relevance_score", 1.0);
+  m.related_episode_ids = r.string_list("related_episode_ids");
+  m.custom_fields = r.object_or_empty("custom_fields");
+  return m;
+}
+
+Episode episode_from_json(const json& j, std::string_view path) {
+  JsonReader r(j, path);
+  Episode e;
+  e.episode_id = r.string_or("episode_id", "");
+  if (e.episode_id.empty()) e.episode_id = new_id();
+  e.owner_id = r.string_or("owner_id", "");
+  if (e.owner_id.empty()) throw ValidationError(r.path_of("owner_id"), "is required");
+  if (r.has("episode_type")) e.episode_type = parse_enum_at(r, "episode_type", parse_episode_type);
+  if (auto level = r.optional_integer("level")) {
+    try {
+      e.level = episode_level_from_int(*level);
+    } catch (const ValidationError&) {
+      throw ValidationError(r.path_of("level"), "unknown value " + std::to_string(*level) +
+                                                    " (valid: 1, 2, 3, 4)");
+    }
+  }
+  e.title = r.string_or("title", "");
+  e.content = r.string_or("content", "");
+  e.summary = r.string_or("summary", "");
+  e.temporal_info = temporal_or_now(r, "temporal_info");
+  if (r.has("metadata")) e.metadata = episode_metadata_from_json(*r.find("metadata"), r.path_of("metadata"));
+  else e.metadata.processing_timestamp = now_utc();
+  e.structured_data = r.object_or_empty("structured_data");
+  e.search_keywords = r.string_list("search_keywords");
+  if (const json* v = r.find("embedding_vector"); v != nullptr && !v->is_null()) {
+    if (!v->is_array()) throw ValidationError(r.path_of("embedding_vector"), "expected an array of numbers");
+    std::vector<float> vec;
+    vec.reserve(v->size());
+    for (std::size_t i = 0; i < v->size(); ++i) {
+      if (!(*v)[i].is_number()) {
+        throw ValidationError(r.path_of("embedding_vector") + "[" + std::to_string(i) + "]",
+                              "expected a number");
+      }
+      vec.push_back((*v)[i].get<float>());
+    }
+    e.embedding_vector = std::move(vec);
+  }
+  e.recall_count = r.optional_integer("recall_count").value_or(0);
+  e.importance_score = r.number_or("importance_score", 0.0);
+  if (e.importance_score < 0.0 || e.importance_score > 1.0) {
+    throw ValidationError(r.path_of("importance_score"), "must be within 0..1");
+  }
+  e.last_accessed = r.optional_time("last_accessed");
+  if (e.title.empty() && e.content.empty()) {
+    throw ValidationError(r.path_of("title"), "either title or content must be provided");
+  }
+  finalize(e);
+  try {
+    validate(e);
+  } catch (const ValidationError& err) {
+    throw ValidationError(std::string(path) + "." + err.what());
+  }
+  return e;
+}
+
+json parse_json(std::string_view text, std::string_view what) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    std::string reason = e.what();
+    if (const auto p = reason.find("parse error"); p != std::string::npos) reason = reason.substr(p);
+    throw ValidationError(std::string(what) + ": invalid JSON at byte " + std::to_string(e.byte) +
+                          ": " + reason);
+  }
+}
+
+}  // namespace nemori
