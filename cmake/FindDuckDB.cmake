@@ -4,7 +4,8 @@
 #
 # Search order:
 #   1. DUCKDB_ROOT (CMake variable, else environment variable): <root>/include, <root>/lib, <root>
-#   2. ${CMAKE_SOURCE_DIR}/third_party/duckdb, filled by scripts/setup.sh
+#   2. ${CMAKE_SOURCE_DIR}/third_party/duckdb, filled by scripts/setup.sh (then the
+#      third_party/duckdb beside this cmake/ folder, for use as a subproject)
 #   3. the system's default paths
 #
 # Defines:
@@ -22,6 +23,9 @@ elseif(DEFINED ENV{DUCKDB_ROOT} AND NOT "$ENV{DUCKDB_ROOT}" STREQUAL "")
   list(APPEND _duckdb_hints "$ENV{DUCKDB_ROOT}")
 endif()
 list(APPEND _duckdb_hints "${CMAKE_SOURCE_DIR}/third_party/duckdb")
+# The same place when this project is not the top-level one (e.g. added with add_subdirectory).
+get_filename_component(_duckdb_ours "${CMAKE_CURRENT_LIST_DIR}/../third_party/duckdb" ABSOLUTE)
+list(APPEND _duckdb_hints "${_duckdb_ours}")
 
 # Look in the hints first, on their own, then fall back to the default search paths.
 find_path(DuckDB_INCLUDE_DIR duckdb.h
@@ -57,4 +61,5 @@ if(DuckDB_FOUND AND NOT TARGET DuckDB::DuckDB)
 endif()
 
 unset(_duckdb_hints)
+unset(_duckdb_ours)
 unset(_duckdb_stamp)

@@ -131,8 +131,8 @@ password_encryption = scram-sha-256
 EOF
 
   # Pick a free port; if another process takes it first, the start fails and we try another.
-  local port="" attempt
-  for attempt in $(seq 1 20); do
+  local port="" _
+  for _ in $(seq 1 20); do
     local candidate=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
     port_in_use "$candidate" && continue
     echo "port = $candidate" | as_owner tee "$DATA/port.conf" >/dev/null
@@ -151,7 +151,7 @@ EOF
   [[ -n "$port" ]] || die "no free TCP port found for PostgreSQL after 20 tries"
 
   local ready=""
-  for attempt in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -d postgres; then
       ready=1
       break

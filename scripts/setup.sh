@@ -61,7 +61,7 @@ if ((${#missing[@]} > 0)); then
   log "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q || die "apt-get update failed"
-  apt-get install -y -q --no-install-recommends "${PACKAGES[@]}" ||
+  apt-get install -y -q --no-install-recommends "${missing[@]}" ||
     die "apt-get install failed (packages: ${missing[*]})"
 else
   log "Debian packages: all ${#PACKAGES[@]} already installed"

@@ -1,0 +1,94 @@
+# nemori: build, run and test.
+#
+#   make setup      install Debian packages and fetch DuckDB (scripts/setup.sh; root, idempotent)
+#   make build      configure and build in build/ (RelWithDebInfo, Ninja)
+#   make run        setup + build, then the demo (scripts/run-demo.sh); extra args: ARGS="..."
+#   make test       setup + build + ctest, then the same under ASan+UBSan in build-asan/
+#   make test-fast  setup + build + ctest, no sanitizer build
+#   make format     clang-format -i on our sources
+#   make clean      remove build/ and build-asan/ (distclean also removes third_party/)
+#
+# The tests get a throwaway PostgreSQL server (scripts/pg-test-server.sh) whose URL is exported
+# as NEMORI_TEST_POSTGRES_URL (and POSTGRESQL_TEST_URL); set NEMORI_TEST_POSTGRES_URL yourself
+# to use another server instead.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+
+JOBS ?= 2
+BUILD_TYPE ?= RelWithDebInfo
+ASAN_BUILD_TYPE ?= RelWithDebInfo
+CMAKE_ARGS ?=
+ARGS ?=
+
+CTEST := ctest --output-on-failure -j$(JOBS)
+FORMAT_DIRS := $(wildcard include src apps tests bench examples)
+
+# Sanitizer run-time options for the ASan+UBSan test run.
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1 \
+            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# $(call with_pg,COMMANDS): run COMMANDS with a throwaway PostgreSQL server, stopped afterwards
+# (keep $(MAKE) out of COMMANDS, or `make -n` would start a server).
+define with_pg
+if [[ -z "$${NEMORI_TEST_POSTGRES_URL:-}" ]]; then \
+  pgdir="$$(mktemp -d /tmp/nemori-pg.XXXXXX)"; \
+  trap 'scripts/pg-test-server.sh stop "$$pgdir"' EXIT; \
+  NEMORI_TEST_POSTGRES_URL="$$(scripts/pg-test-server.sh start "$$pgdir")"; \
+  echo "test PostgreSQL server: $$NEMORI_TEST_POSTGRES_URL"; \
+fi; \
+export NEMORI_TEST_POSTGRES_URL; \
+export POSTGRESQL_TEST_URL="$${POSTGRESQL_TEST_URL:-$$NEMORI_TEST_POSTGRES_URL}"; \
+$(1)
+endef
+
+.PHONY: all setup build build-asan run test test-fast format format-check clean distclean
+
+all: build
+
+setup:
+	scripts/setup.sh
+
+build:
+	cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
+	cmake --build build -j$(JOBS)
+
+build-asan:
+	cmake -G Ninja -S . -B build-asan -DCMAKE_BUILD_TYPE=$(ASAN_BUILD_TYPE) \
+	  -DNEMORI_SANITIZE=ON -DNEMORI_BUILD_BENCH=OFF $(CMAKE_ARGS)
+	cmake --build build-asan -j$(JOBS)
+
+# Sub-makes keep the order setup -> build -> run/test even under `make -j`.
+run: setup
+	@$(MAKE) --no-print-directory build
+	scripts/run-demo.sh $(ARGS)
+
+test-fast: setup
+	@$(MAKE) --no-print-directory build
+	$(call with_pg,$(CTEST) --test-dir build)
+
+# The sanitizer build starts only once the plain tests pass.
+test: setup
+	@$(MAKE) --no-print-directory build
+	$(call with_pg,$(CTEST) --test-dir build)
+	@$(MAKE) --no-print-directory build-asan
+	$(call with_pg,$(ASAN_ENV) $(CTEST) --test-dir build-asan)
+
+format:
+	@if [[ -n "$(FORMAT_DIRS)" ]]; then \
+	  find $(FORMAT_DIRS) -type f \( -name '*.h' -o -name '*.cpp' \) -print0 | xargs -0 -r clang-format -i; \
+	fi
+
+# Fails (and lists the files) when something is not formatted.
+format-check:
+	@if [[ -n "$(FORMAT_DIRS)" ]]; then \
+	  find $(FORMAT_DIRS) -type f \( -name '*.h' -o -name '*.cpp' \) -print0 | \
+	    xargs -0 -r clang-format --dry-run -Werror; \
+	fi
+
+clean:
+	rm -rf build build-asan
+
+distclean: clean
+	rm -rf third_party
