@@ -4,6 +4,7 @@
 
 #include "nemori/core/error.h"
 #include "nemori/core/id.h"
+#include "nemori/core/json.h"
 #include "nemori/core/utf8.h"
 
 namespace nemori {
@@ -82,6 +83,8 @@ void validate(const Episode& e) {
   if (m.duration_seconds) validate_score(*m.duration_seconds, "metadata.duration_seconds");
   if (!m.custom_fields.is_object()) throw ValidationError("metadata.custom_fields", "must be an object");
   if (!e.structured_data.is_object()) throw ValidationError("structured_data", "must be an object");
+  validate_json_text(m.custom_fields, "metadata.custom_fields");
+  validate_json_text(e.structured_data, "structured_data");
   if (!(e.importance_score >= 0.0 && e.importance_score <= 1.0)) {
     throw ValidationError("importance_score", "must be within 0..1");
   }

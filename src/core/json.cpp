@@ -1,6 +1,8 @@
 #include "nemori/core/json.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "core/json_reader.h"
 #include "nemori/core/error.h"
@@ -195,6 +197,7 @@ Message message_from_json(const json& j, std::string_view path) {
                                                 "metadata",   "external_id", "dia_id"};
   for (const auto& [key, value] : j.items()) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key) != std::end(kKnown)) continue;
+    validate_text(key, std::string(path) + " (a key)");
     validate_json_text(value, r.path_of(key));
     if (!m.metadata.contains(key)) m.metadata[key] = value;
   }
@@ -264,7 +267,12 @@ Episode episode_from_json(const json& j, std::string_view path) {
         throw ValidationError(r.path_of("embedding_vector") + "[" + std::to_string(i) + "]",
                               "expected a number");
       }
-      vec.push_back((*v)[i].get<float>());
+      const double d = (*v)[i].get<double>();
+      if (!(std::fabs(d) <= static_cast<double>(std::numeric_limits<float>::max()))) {
+        throw ValidationError(r.path_of("embedding_vector") + "[" + std::to_string(i) + "]",
+                              "out of range for a 32-bit float");
+      }
+      vec.push_back(static_cast<float>(d));
     }
     e.embedding_vector = std::move(vec);
   }
@@ -292,8 +300,14 @@ json parse_json(std::string_view text, std::string_view what) {
   } catch (const json::parse_error& e) {
     std::string reason = e.what();
     if (const auto p = reason.find("parse error"); p != std::string::npos) reason = reason.substr(p);
-    throw ValidationError(std::string(what) + ": invalid JSON at byte " + std::to_string(e.byte) +
+    // nlohmann counts the offending byte from 1; report the 0-based offset into `text`.
+    const std::size_t offset = e.byte > 0 ? e.byte - 1 : 0;
+    throw ValidationError(std::string(what) + ": invalid JSON at byte " + std::to_string(offset) +
                           ": " + reason);
+  } catch (const json::exception& e) {  // e.g. a number too large for a double
+    std::string reason = e.what();
+    if (const auto p = reason.find("] "); p != std::string::npos) reason = reason.substr(p + 2);
+    throw ValidationError(std::string(what) + ": invalid JSON: " + reason);
   }
 }
 

@@ -1,5 +1,6 @@
 #include "core/json_reader.h"
 
+#include <climits>
 #include <cmath>
 
 #include "nemori/core/error.h"
@@ -78,10 +79,20 @@ double JsonReader::number_or(std::string_view key, double fallback) const {
 std::optional<long long> JsonReader::optional_integer(std::string_view key) const {
   const auto* v = find(key);
   if (v == nullptr || v->is_null()) return std::nullopt;
+  if (v->is_number_unsigned() &&
+      v->get<unsigned long long>() > static_cast<unsigned long long>(LLONG_MAX)) {
+    throw ValidationError(path_of(key), "out of range for a 64-bit integer");
+  }
   if (v->is_number_integer()) return v->get<long long>();
   if (v->is_number_float()) {
     const double d = v->get<double>();
-    if (std::floor(d) == d && std::isfinite(d)) return static_cast<long long>(d);
+    if (std::floor(d) == d && std::isfinite(d)) {
+      // 2^63 is the first double above LLONG_MAX; converting it or beyond is undefined.
+      if (d < -9223372036854775808.0 || d >= 9223372036854775808.0) {
+        throw ValidationError(path_of(key), "out of range for a 64-bit integer");
+      }
+      return static_cast<long long>(d);
+    }
   }
   wrong_type(path_of(key), "an integer", *v);
 }

@@ -80,8 +80,12 @@ std::optional<Timestamp> parse_iso8601(std::string_view s) {
         ++pos;
         int oh, om = 0;
         if (!read_digits(s, pos, 2, oh)) return std::nullopt;
-        if (pos < s.size() && s[pos] == ':') ++pos;
-        if (pos < s.size() && !read_digits(s, pos, 2, om)) return std::nullopt;
+        if (pos < s.size() && s[pos] == ':') {
+          ++pos;
+          if (!read_digits(s, pos, 2, om)) return std::nullopt;  // "+02:" lacks its minutes
+        } else if (pos < s.size() && !read_digits(s, pos, 2, om)) {
+          return std::nullopt;
+        }
         if (oh > 23 || om > 59) return std::nullopt;
         offset_minutes = sign * (oh * 60 + om);
       } else {

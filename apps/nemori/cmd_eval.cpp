@@ -1,0 +1,67 @@
+// `nemori eval locomo FILE`: retrieval quality on LoCoMo, without an LLM.
+#include <cstdio>
+
+#include "command.h"
+#include "nemori/core/error.h"
+#include "nemori/eval/locomo_eval.h"
+
+namespace nemori::cli {
+
+void register_eval(CLI::App& app) {
+  auto* eval = app.add_subcommand("eval", "Evaluate retrieval quality");
+  eval->require_subcommand(1);
+  struct Options {
+    std::string file;
+    std::string unit = "episodes";
+    std::string mode = "bm25";
+    std::size_t neighbours = 0;
+    std::size_t conversations = 0;
+    std::size_t min_messages = 0, max_messages = 0;
+    double topic_threshold = -1;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = eval->add_subcommand(
+      "locomo",
+      "Ingest every LoCoMo conversation (one owner each), build episodes, ask every question of "
+      "categories 1-4 and print evidence recall at 500/1000/2000/4000 words and at k=5/10/20");
+  cmd->add_option("file", o->file, "LoCoMo JSON file (e.g. ../shared/data/locomo7.json)")->required();
+  cmd->add_option("--unit", o->unit, "episodes (default) or messages (baseline: raw messages only)");
+  cmd->add_option("--mode", o->mode, "bm25 (default), vector or hybrid");
+  cmd->add_option("--neighbours", o->neighbours, "Add N time neighbours around each episode hit");
+  cmd->add_option("--conversations", o->conversations, "Only the first N conversations");
+  cmd->add_option("--min-messages", o->min_messages, "Segmenter: fewest messages per episode");
+  cmd->add_option("--max-messages", o->max_messages, "Segmenter: most messages per episode");
+  cmd->add_option("--topic-threshold", o->topic_threshold,
+                  "Segmenter: cut when window overlap falls below this (0 disables)");
+  cmd->add_flag("--json", o->json, "Print JSON");
+  set_action(*cmd, [o]() -> int {
+    auto conversations = load_locomo(o->file);
+    if (o->conversations > 0 && o->conversations < conversations.size()) {
+      conversations.resize(o->conversations);
+    }
+    LocomoEvalOptions options;
+    options.memory.storage.backend = "memory";
+    if (o->unit == "episodes") options.unit = EvalUnit::kEpisodes;
+    else if (o->unit == "messages") options.unit = EvalUnit::kMessages;
+    else throw ValidationError("--unit", "unknown value \"" + o->unit + "\" (valid: episodes, messages)");
+    if (o->mode == "bm25") options.mode = SearchMode::kBm25;
+    else if (o->mode == "vector") options.mode = SearchMode::kVector;
+    else if (o->mode == "hybrid") options.mode = SearchMode::kHybrid;
+    else throw ValidationError("--mode", "unknown value \"" + o->mode + "\" (valid: bm25, vector, hybrid)");
+    options.neighbours = o->neighbours;
+    auto& seg = options.memory.segmentation;
+    if (o->min_messages > 0) seg.min_messages = o->min_messages;
+    if (o->max_messages > 0) seg.max_messages = o->max_messages;
+    if (o->topic_threshold >= 0) seg.topic_shift_threshold = o->topic_threshold;
+    options.progress = [](std::size_t done, std::size_t total) {
+      show_progress("conversations", done, total);
+    };
+    const auto report = run_locomo_eval(conversations, options);
+    if (o->json) std::printf("%s\n", report.to_json().dump(2).c_str());
+    else std::printf("%s", report.to_text().c_str());
+    return 0;
+  });
+}
+
+}  // namespace nemori::cli

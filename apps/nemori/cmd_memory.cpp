@@ -1,0 +1,275 @@
+// Memory commands: ingest, process, search, episodes, delete-owner, demo.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "command.h"
+#include "nemori/core/error.h"
+#include "nemori/core/input_formats.h"
+#include "nemori/core/json.h"
+#include "nemori/memory/memory_system.h"
+#include "nemori/storage/factory.h"
+
+namespace nemori::cli {
+
+namespace {
+
+std::unique_ptr<MemorySystem> open_memory(const StorageOption& storage) {
+  MemoryConfig config;
+  config.storage = parse_storage_url(storage.resolved());
+  return MemorySystem::open(config);
+}
+
+SearchMode parse_mode(const std::string& mode) {
+  if (mode == "bm25") return SearchMode::kBm25;
+  if (mode == "vector") return SearchMode::kVector;
+  if (mode == "hybrid") return SearchMode::kHybrid;
+  throw ValidationError("--mode", "unknown value \"" + mode + "\" (valid: bm25, vector, hybrid)");
+}
+
+// Prints hits as text (one block per episode) or JSON.
+void print_hits(const MemorySearchResponse& response, bool as_json) {
+  if (as_json) {
+    nlohmann::json hits = nlohmann::json::array();
+    for (const auto& h : response.hits) {
+      hits.push_back({{"episode", to_json(h.episode)},
+                      {"score", h.score},
+                      {"bm25_score", h.bm25_score},
+                      {"vector_score", h.vector_score},
+                      {"raw_event_ids", h.raw_event_ids},
+                      {"neighbour", h.neighbour}});
+    }
+    std::printf("%s\n", nlohmann::json{{"hits", hits}, {"words", response.words},
+                                       {"took_ms", response.took_ms}}
+                            .dump(2)
+                            .c_str());
+    return;
+  }
+  if (response.hits.empty()) std::printf("  (no episode matches)\n");
+  for (std::size_t i = 0; i < response.hits.size(); ++i) {
+    const auto& h = response.hits[i];
+    std::printf("  %zu. [%.3f]%s %s\n     %s\n     evidence: %zu raw events\n", i + 1, h.score,
+                h.neighbour ? " (neighbour)" : "", h.episode.title.c_str(),
+                h.episode.summary.c_str(), h.raw_event_ids.size());
+  }
+}
+
+// Ingests one file for an owner; returns the number of records stored.
+std::size_t ingest_file(MemorySystem& memory, const std::string& path, const std::string& owner,
+                        const std::string& source) {
+  const InputFile file = read_records_file(path);
+  if (!file.errors.empty()) {
+    for (const auto& e : file.errors) {
+      std::fprintf(stderr, "%s:%zu: %s\n", path.c_str(), e.line, e.message.c_str());
+    }
+    throw ValidationError(path + ": " + std::to_string(file.errors.size()) +
+                          " invalid records; nothing was stored (run 'nemori validate " + path +
+                          "')");
+  }
+  std::vector<Message> messages;
+  std::vector<RawEvent> events;
+  for (const auto& r : file.records) {
+    if (r.kind == RecordKind::kMessage) {
+      messages.push_back(std::get<Message>(r.value));
+    } else if (r.kind == RecordKind::kRawEvent) {
+      RawEvent e = std::get<RawEvent>(r.value);
+      if (e.owner_id.empty()) e.owner_id = owner;
+      events.push_back(std::move(e));
+    } else {
+      throw ValidationError(path + ":" + std::to_string(r.line) +
+                            ": episodes are restored with 'nemori import', not ingested");
+    }
+  }
+  if (!messages.empty()) memory.add_messages(owner, messages, source);
+  if (!events.empty()) memory.add_raw_events(events);
+  return messages.size() + events.size();
+}
+
+}  // namespace
+
+void register_memory_commands(CLI::App& app) {
+  {
+    struct Options {
+      StorageOption storage;
+      std::vector<std::string> files;
+      std::string owner;
+      std::string source;
+      bool process = false;
+    };
+    auto o = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand(
+        "ingest", "Store messages or raw events from JSON/JSONL files for one owner");
+    add_storage_option(*cmd, o->storage);
+    cmd->add_option("files", o->files, "Files to ingest (see docs/formats.md)")->required();
+    cmd->add_option("--owner", o->owner, "Owner (tenant) of the data")->required();
+    cmd->add_option("--source", o->source, "Source label stored with each event");
+    cmd->add_flag("--process", o->process, "Build episodes right after storing");
+    set_action(*cmd, [o]() -> int {
+      auto memory = open_memory(o->storage);
+      std::size_t stored = 0;
+      for (const auto& f : o->files) stored += ingest_file(*memory, f, o->owner, o->source);
+      std::printf("stored %zu records for %s\n", stored, o->owner.c_str());
+      if (o->process) {
+        const auto r = memory->process(o->owner);
+        std::printf("built %zu episodes from %zu raw events\n", r.episodes, r.raw_events);
+      }
+      return 0;
+    });
+  }
+  {
+    struct Options {
+      StorageOption storage;
+      std::string owner;
+    };
+    auto o = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand(
+        "process", "Build episodes from unprocessed raw events (one owner, or all)");
+    add_storage_option(*cmd, o->storage);
+    cmd->add_option("--owner", o->owner, "Only this owner (default: every owner)");
+    set_action(*cmd, [o]() -> int {
+      auto memory = open_memory(o->storage);
+      const auto r = o->owner.empty() ? memory->process_all() : memory->process(o->owner);
+      std::printf("built %zu episodes from %zu raw events\n", r.episodes, r.raw_events);
+      return 0;
+    });
+  }
+  {
+    struct Options {
+      StorageOption storage;
+      std::string owner, query, mode = "bm25";
+      std::size_t limit = 5, neighbours = 0, budget = 0;
+      bool json = false, messages = false;
+    };
+    auto o = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand("search", "Find an owner's episodes for a query");
+    add_storage_option(*cmd, o->storage);
+    cmd->add_option("query", o->query, "What to look for")->required();
+    cmd->add_option("--owner", o->owner, "Owner to search")->required();
+    cmd->add_option("-k,--limit", o->limit, "Episodes to return")->check(CLI::PositiveNumber);
+    cmd->add_option("--mode", o->mode, "bm25, vector or hybrid");
+    cmd->add_option("--neighbours", o->neighbours, "Add N episodes before/after each hit");
+    cmd->add_option("--budget", o->budget, "Word budget of the whole result (0 = none)");
+    cmd->add_flag("--messages", o->messages, "Search raw messages instead of episodes");
+    cmd->add_flag("--json", o->json, "Print JSON");
+    set_action(*cmd, [o]() -> int {
+      auto memory = open_memory(o->storage);
+      if (o->messages) {
+        for (const auto& h : memory->search_messages(o->owner, o->query, o->limit)) {
+          const Message m = message_from_raw_event(h.event);
+          std::printf("[%.3f] %s %s: %s\n", h.score, format_iso8601(*m.timestamp).c_str(),
+                      m.speaker_label().c_str(), m.content.c_str());
+        }
+        return 0;
+      }
+      MemorySearchRequest request;
+      request.owner_id = o->owner;
+      request.query = o->query;
+      request.limit = o->limit;
+      request.mode = parse_mode(o->mode);
+      request.neighbours = o->neighbours;
+      request.word_budget = o->budget;
+      print_hits(memory->search(request), o->json);
+      return 0;
+    });
+  }
+  {
+    struct Options {
+      StorageOption storage;
+      std::string owner;
+      std::size_t limit = 20, offset = 0;
+      bool json = false;
+    };
+    auto o = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand("episodes", "List an owner's episodes, newest first");
+    add_storage_option(*cmd, o->storage);
+    cmd->add_option("--owner", o->owner, "Owner")->required();
+    cmd->add_option("-n,--limit", o->limit, "How many");
+    cmd->add_option("--offset", o->offset, "Skip this many");
+    cmd->add_flag("--json", o->json, "Print JSONL, one episode a line");
+    set_action(*cmd, [o]() -> int {
+      auto memory = open_memory(o->storage);
+      for (const auto& e : memory->list_episodes(o->owner, o->limit, o->offset)) {
+        if (o->json) {
+          std::printf("%s\n", to_json(e).dump().c_str());
+        } else {
+          std::printf("%s  %s\n", format_iso8601(e.temporal_info.timestamp).c_str(), e.title.c_str());
+        }
+      }
+      return 0;
+    });
+  }
+  {
+    struct Options {
+      StorageOption storage;
+      std::string owner;
+    };
+    auto o = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand(
+        "delete-owner", "Delete every raw event, episode and link of one owner");
+    add_storage_option(*cmd, o->storage);
+    cmd->add_option("owner", o->owner, "Owner to delete")->required();
+    set_action(*cmd, [o]() -> int {
+      auto memory = open_memory(o->storage);
+      const auto d = memory->delete_owner(o->owner);
+      std::printf("deleted %zu raw events, %zu episodes, %zu links of %s\n", d.raw_events,
+                  d.episodes, d.links, o->owner.c_str());
+      return 0;
+    });
+  }
+  {
+    struct Options {
+      StorageOption storage;
+      std::string file = "data/samples/maya.jsonl";
+      std::string owner = "maya";
+      std::vector<std::string> queries = {"What is the dog called and where is he from?",
+                                          "pottery class teacher",
+                                          "When does Maya start the new job?",
+                                          "Lisbon birthday dinner"};
+    };
+    auto o = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand(
+        "demo", "Ingest a sample conversation, build its episodes and answer a few queries");
+    add_storage_option(*cmd, o->storage);
+    cmd->add_option("--file", o->file, "Conversation to ingest (JSONL of messages)");
+    cmd->add_option("--owner", o->owner, "Owner to use (its previous data is replaced)");
+    cmd->add_option("--query", o->queries, "Queries to run (repeatable)");
+    set_action(*cmd, [o]() -> int {
+      if (!std::filesystem::exists(o->file)) {
+        throw ValidationError(o->file + ": no such file (run the demo from the repository root "
+                              "or pass --file)");
+      }
+      auto memory = open_memory(o->storage);
+      std::printf("storage: %s\n", mask_password(o->storage.resolved()).c_str());
+      const auto removed = memory->delete_owner(o->owner);
+      if (removed.raw_events + removed.episodes > 0) {
+        std::printf("replaced the previous demo data of %s\n", o->owner.c_str());
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      const std::size_t stored = ingest_file(*memory, o->file, o->owner, "demo");
+      const auto processed = memory->process(o->owner);
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      std::printf("ingested %zu messages from %s and built %zu episodes in %.1f ms\n\n", stored,
+                  o->file.c_str(), processed.episodes, ms);
+      std::printf("episodes of %s:\n", o->owner.c_str());
+      auto episodes = memory->list_episodes(o->owner, 100, 0);
+      std::reverse(episodes.begin(), episodes.end());
+      for (const auto& e : episodes) std::printf("  - %s\n", e.title.c_str());
+      for (const auto& q : o->queries) {
+        MemorySearchRequest request;
+        request.owner_id = o->owner;
+        request.query = q;
+        request.limit = 2;
+        const auto response = memory->search(request);
+        std::printf("\nquery: %s  (%.2f ms)\n", q.c_str(), response.took_ms);
+        print_hits(response, false);
+      }
+      const auto stats = memory->storage().stats();
+      std::printf("\nstore: %zu raw events, %zu episodes, %zu links\n", stats.total_raw_data,
+                  stats.total_episodes, stats.total_links);
+      return 0;
+    });
+  }
+}
+
+}  // namespace nemori::cli

@@ -1,0 +1,163 @@
+// Storage operations: stats, health, export, import, migrate.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "command.h"
+#include "nemori/core/error.h"
+#include "nemori/core/json.h"
+#include "nemori/storage/dump.h"
+#include "nemori/storage/factory.h"
+
+namespace nemori::cli {
+
+namespace {
+
+nlohmann::json stats_json(const StorageStats& s) {
+  nlohmann::json levels = nlohmann::json::object();
+  for (const auto& [level, n] : s.episodes_by_level) levels[std::to_string(level)] = n;
+  const auto time_or_null = [](const std::optional<Timestamp>& t) {
+    return t ? nlohmann::json(format_iso8601(*t)) : nlohmann::json(nullptr);
+  };
+  return {{"backend", s.backend},
+          {"owners", s.owners},
+          {"total_raw_data", s.total_raw_data},
+          {"processed_raw_data", s.processed_raw_data},
+          {"raw_data_by_type", s.raw_data_by_type},
+          {"total_episodes", s.total_episodes},
+          {"episodes_by_type", s.episodes_by_type},
+          {"episodes_by_level", levels},
+          {"total_links", s.total_links},
+          {"storage_size_bytes", s.storage_size_bytes},
+          {"index_size_bytes", s.index_size_bytes},
+          {"oldest_data", time_or_null(s.oldest_data)},
+          {"newest_data", time_or_null(s.newest_data)},
+          {"details", s.details}};
+}
+
+DumpProgress progress_for(const std::string& label) {
+  return [label](std::size_t done, std::size_t total) { show_progress(label, done, total); };
+}
+
+}  // namespace
+
+void register_storage_commands(CLI::App& app) {
+  {
+    auto storage = std::make_shared<StorageOption>();
+    auto json_out = std::make_shared<bool>(false);
+    auto* cmd = app.add_subcommand("stats", "Show what a store holds (counts, sizes, time span)");
+    add_storage_option(*cmd, *storage);
+    cmd->add_flag("--json", *json_out, "Print JSON");
+    set_action(*cmd, [storage, json_out]() -> int {
+      auto store = open_storage(storage->resolved());
+      const auto j = stats_json(store->stats());
+      if (*json_out) {
+        std::printf("%s\n", j.dump(2).c_str());
+        return 0;
+      }
+      std::printf("backend          %s\n", j["backend"].get<std::string>().c_str());
+      std::printf("owners           %zu\n", j["owners"].get<std::size_t>());
+      std::printf("raw events       %zu (%zu processed)\n", j["total_raw_data"].get<std::size_t>(),
+                  j["processed_raw_data"].get<std::size_t>());
+      std::printf("episodes         %zu\n", j["total_episodes"].get<std::size_t>());
+      std::printf("links            %zu\n", j["total_links"].get<std::size_t>());
+      std::printf("storage size     %.1f KiB\n", j["storage_size_bytes"].get<double>() / 1024.0);
+      std::printf("time span        %s .. %s\n", j["oldest_data"].dump().c_str(),
+                  j["newest_data"].dump().c_str());
+      return 0;
+    });
+  }
+  {
+    auto storage = std::make_shared<StorageOption>();
+    auto* cmd = app.add_subcommand("health", "Check that the store answers; exit 1 when it does not");
+    add_storage_option(*cmd, *storage);
+    set_action(*cmd, [storage]() -> int {
+      auto store = open_storage(storage->resolved());
+      const HealthStatus h = store->health();
+      if (h.healthy) {
+        std::printf("healthy (%s, %.2f ms)\n", store->backend().c_str(), h.latency_ms);
+        return 0;
+      }
+      std::fprintf(stderr, "nemori: error: unhealthy (%s): %s\n", store->backend().c_str(),
+                   h.reason.c_str());
+      return 1;
+    });
+  }
+  {
+    auto storage = std::make_shared<StorageOption>();
+    auto output = std::make_shared<std::string>("-");
+    auto owner = std::make_shared<std::string>();
+    auto* cmd = app.add_subcommand(
+        "export", "Write a portable JSONL dump (raw events, episodes, links) of a store");
+    add_storage_option(*cmd, *storage);
+    cmd->add_option("-o,--output", *output, "Output file ('-' = standard output)");
+    cmd->add_option("--owner", *owner, "Only this owner");
+    set_action(*cmd, [storage, output, owner]() -> int {
+      auto store = open_storage(storage->resolved());
+      DumpCounts counts;
+      if (*output == "-") {
+        counts = write_dump(*store, std::cout, *owner);
+        std::cout.flush();
+      } else {
+        const std::string tmp = *output + ".partial";
+        {
+          std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+          if (!out) throw ValidationError(*output + ": cannot write");
+          counts = write_dump(*store, out, *owner, progress_for("export"));
+          out.flush();
+          if (!out) throw StorageError(*output + ": write failed (disk full?)");
+        }
+        std::filesystem::rename(tmp, *output);
+      }
+      std::fprintf(stderr, "exported %zu raw events, %zu episodes, %zu links\n", counts.raw_events,
+                   counts.episodes, counts.links);
+      return 0;
+    });
+  }
+  {
+    auto storage = std::make_shared<StorageOption>();
+    auto input = std::make_shared<std::string>();
+    auto replace = std::make_shared<bool>(false);
+    auto batch = std::make_shared<std::size_t>(1000);
+    auto* cmd = app.add_subcommand("import", "Restore a JSONL dump written by 'nemori export'");
+    add_storage_option(*cmd, *storage);
+    cmd->add_option("file", *input, "Dump file ('-' = standard input)")->required();
+    cmd->add_flag("--replace", *replace, "Delete everything in the store first");
+    cmd->add_option("--batch-size", *batch, "Records per transaction")->check(CLI::PositiveNumber);
+    set_action(*cmd, [storage, input, replace, batch]() -> int {
+      auto store = open_storage(storage->resolved());
+      DumpCounts counts;
+      if (*input == "-") {
+        counts = restore_dump(*store, std::cin, *replace, *batch);
+      } else {
+        std::ifstream in(*input, std::ios::binary);
+        if (!in) throw ValidationError(*input + ": cannot read: no such file");
+        counts = restore_dump(*store, in, *replace, *batch, progress_for("import"));
+      }
+      std::fprintf(stderr, "imported %zu raw events, %zu episodes, %zu links\n", counts.raw_events,
+                   counts.episodes, counts.links);
+      return 0;
+    });
+  }
+  {
+    auto from = std::make_shared<std::string>();
+    auto to = std::make_shared<std::string>();
+    auto batch = std::make_shared<std::size_t>(1000);
+    auto* cmd = app.add_subcommand(
+        "migrate", "Copy a whole store into another backend and verify the counts");
+    cmd->add_option("--from", *from, "Source storage URL")->required();
+    cmd->add_option("--to", *to, "Target storage URL (must be empty)")->required();
+    cmd->add_option("--batch-size", *batch, "Records per transaction")->check(CLI::PositiveNumber);
+    set_action(*cmd, [from, to, batch]() -> int {
+      auto source = open_storage(*from);
+      auto target = open_storage(*to);
+      const DumpCounts counts = copy_storage(*source, *target, *batch, progress_for("migrate"));
+      std::printf("migrated %zu raw events, %zu episodes, %zu links from %s to %s; counts verified\n",
+                  counts.raw_events, counts.episodes, counts.links, mask_password(*from).c_str(),
+                  mask_password(*to).c_str());
+      return 0;
+    });
+  }
+}
+
+}  // namespace nemori::cli

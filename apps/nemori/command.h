@@ -1,0 +1,44 @@
+// Shared pieces of the `nemori` command: how subcommands register and report.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace nemori::cli {
+
+/// Options every storage-touching subcommand shares.
+struct StorageOption {
+  std::string url;  ///< --storage; empty = env NEMORI_STORAGE_URL / POSTGRESQL_URL, else DuckDB.
+  /// The URL to open: the flag, else the environment, else duckdb:///./nemori.duckdb.
+  std::string resolved() const;
+};
+
+/// Adds `--storage URL` to a subcommand.
+void add_storage_option(CLI::App& command, StorageOption& option);
+
+/// A subcommand's action: returns the process exit code (0 ok, 1 runtime error).
+using Action = std::function<int()>;
+
+/// Registers the callback that runs when the subcommand was chosen; errors thrown from it are
+/// printed by main as one line on stderr with exit code 1.
+void set_action(CLI::App& command, Action action);
+
+/// The action of the subcommand that was parsed (set by set_action), or null.
+Action& chosen_action();
+
+/// True when stderr is a terminal (progress is shown only then).
+bool stderr_is_terminal();
+
+/// Draws "label [#####     ] done/total" on stderr when it is a terminal; silent otherwise.
+void show_progress(const std::string& label, std::size_t done, std::size_t total);
+
+// Registration of each group of subcommands (one file each).
+void register_validate(CLI::App& app);
+void register_storage_commands(CLI::App& app);
+void register_memory_commands(CLI::App& app);
+void register_eval(CLI::App& app);
+void register_bench(CLI::App& app);
+
+}  // namespace nemori::cli

@@ -1,0 +1,66 @@
+// Segmenters cut a stream of messages into episodes a person would remember.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nemori/core/message.h"
+
+namespace nemori {
+
+/// A run of consecutive messages, [begin, end) into the segmented span.
+struct Segment {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  /// Why the segment ended: "time_gap", "topic_shift", "max_messages" or "end_of_input".
+  std::string boundary;
+  bool operator==(const Segment&) const = default;
+};
+
+/// Splits messages (in time order) into segments. Implementations are thread-safe.
+class Segmenter {
+ public:
+  virtual ~Segmenter() = default;
+  /// Segments covering every message exactly once, in order. Empty input gives no segments.
+  virtual std::vector<Segment> segment(std::span<const Message> messages) const = 0;
+  /// A short name for logs and evaluation reports.
+  virtual std::string name() const = 0;
+};
+
+/// Turns text into comparable terms (the retrieval tokenizer in practice).
+using TokenizeFn = std::function<std::vector<std::string>(std::string_view)>;
+
+/// Settings of the LLM-free segmenter.
+struct HeuristicSegmenterOptions {
+  /// A silence longer than this always starts a new episode.
+  std::chrono::seconds max_gap{std::chrono::minutes(30)};
+  /// Never cut before this many messages (unless a time gap forces it).
+  std::size_t min_messages = 3;
+  /// Always cut after this many messages.
+  std::size_t max_messages = 10;
+  /// Messages on each side of a candidate cut compared for a topic shift.
+  std::size_t window = 3;
+  /// Cut when the term overlap (Jaccard) of the two windows falls below this.
+  double topic_shift_threshold = 0.05;
+};
+
+/// Cuts on time gaps, on topic shifts (low term overlap between the windows before and after a
+/// point) and at a maximum size. Deterministic; needs no LLM.
+class HeuristicSegmenter : public Segmenter {
+ public:
+  /// `tokenize` gives the terms compared for topic shifts.
+  HeuristicSegmenter(TokenizeFn tokenize, HeuristicSegmenterOptions options = {});
+  std::vector<Segment> segment(std::span<const Message> messages) const override;
+  std::string name() const override { return "heuristic"; }
+
+ private:
+  TokenizeFn tokenize_;
+  HeuristicSegmenterOptions options_;
+};
+
+}  // namespace nemori

@@ -1,0 +1,69 @@
+// Retrieval evaluation on LoCoMo without an LLM: evidence recall at word budgets and at k.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "nemori/eval/evidence_recall.h"
+#include "nemori/eval/locomo.h"
+#include "nemori/memory/memory_system.h"
+
+namespace nemori {
+
+/// What is ranked for each question.
+enum class EvalUnit {
+  kEpisodes,  ///< episodes built by the configured segmenter and generator
+  kMessages,  ///< raw messages only (the baseline without episodes)
+};
+
+/// Settings of one evaluation run.
+struct LocomoEvalOptions {
+  EvalUnit unit = EvalUnit::kEpisodes;
+  /// Memory settings (storage defaults to memory://, which keeps the run self-contained).
+  MemoryConfig memory;
+  SearchMode mode = SearchMode::kBm25;
+  /// Time neighbours added around each episode hit.
+  std::size_t neighbours = 0;
+  /// Hits fetched per question (enough to fill the largest budget).
+  std::size_t depth = 200;
+  std::vector<std::size_t> budgets = {500, 1000, 2000, 4000};
+  std::vector<std::size_t> ks = {5, 10, 20};
+  /// Categories asked (5, adversarial, has no evidence to find).
+  std::vector<int> categories = {1, 2, 3, 4};
+  /// Called after each conversation with (done, total).
+  std::function<void(std::size_t, std::size_t)> progress;
+};
+
+/// The outcome of a run.
+struct LocomoEvalReport {
+  /// Means per bucket ("overall", "multi-hop", "temporal", "open-domain", "single-hop") and
+  /// metric ("recall@500w", ..., "recall@k5", ...).
+  RecallTable table;
+  std::size_t conversations = 0;
+  std::size_t messages = 0;
+  std::size_t episodes = 0;
+  std::size_t questions = 0;
+  double mean_episode_words = 0;
+  double ingest_seconds = 0;  ///< storing + building episodes + indexing, all conversations
+  double search_p50_ms = 0;
+  double search_p99_ms = 0;
+  std::string unit;  ///< "episodes" or "messages"
+  /// Machine-readable form.
+  nlohmann::json to_json() const;
+  /// A table for the terminal.
+  std::string to_text() const;
+};
+
+/// The bucket name of a LoCoMo category ("multi-hop" for 1...).
+std::string locomo_category_name(int category);
+
+/// Ingests every conversation (one owner each), builds episodes (unit kEpisodes), asks every
+/// question of the chosen categories and scores the ranked units.
+LocomoEvalReport run_locomo_eval(const std::vector<LocomoConversation>& conversations,
+                                 const LocomoEvalOptions& options);
+
+}  // namespace nemori

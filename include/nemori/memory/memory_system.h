@@ -1,0 +1,151 @@
+// MemorySystem: the facade the library, the `nemori` command and the REST server go through.
+//
+// Data flow: messages / raw events are stored at once (durable and searchable as raw messages
+// the moment add_* returns); process() cuts an owner's unprocessed events into episodes
+// (segmenter), writes each (episode generator), stores it with links to its raw events, marks
+// the events processed and indexes the episode for retrieval; search() ranks an owner's
+// episodes for a query.
+//
+// Tenancy: every call names an owner; no read returns another owner's data.
+// Thread safety: all methods may be called from many threads at once; processing of one owner
+// is serialised, different owners proceed in parallel.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "nemori/core/episode.h"
+#include "nemori/core/message.h"
+#include "nemori/episodes/episode_generator.h"
+#include "nemori/episodes/segmenter.h"
+#include "nemori/retrieval/retrieval_service.h"
+#include "nemori/storage/config.h"
+#include "nemori/storage/repository.h"
+
+namespace nemori {
+
+/// Settings of a MemorySystem.
+struct MemoryConfig {
+  /// Where raw events and episodes live.
+  StorageConfig storage;
+  /// How the LLM-free segmenter cuts conversations.
+  HeuristicSegmenterOptions segmentation;
+  /// Retrieval indexes: tokenizer (also used by the segmenter), BM25 weights, vectors, owners
+  /// kept in memory. Its loader is set by MemorySystem (owners load from storage on demand).
+  RetrievalOptions retrieval;
+};
+
+/// A search over one owner's episodes.
+struct MemorySearchRequest {
+  std::string owner_id;
+  std::string query;
+  /// Hits to return before neighbour expansion.
+  std::size_t limit = 10;
+  /// BM25, vector or hybrid.
+  SearchMode mode = SearchMode::kBm25;
+  /// Also return this many episodes before and after each hit in time (marked as neighbours).
+  std::size_t neighbours = 0;
+  /// Stop adding episodes once their words would exceed this budget (0 = no budget).
+  std::size_t word_budget = 0;
+  /// Only episodes inside this time range.
+  std::optional<TimeRange> time_range;
+  /// Bump recall_count / last_accessed of the returned hits.
+  bool mark_accessed = false;
+};
+
+/// One episode found, with its scores and evidence.
+struct MemoryHit {
+  Episode episode;
+  double score = 0;         ///< Final (fused) score.
+  double bm25_score = 0;    ///< 0 when BM25 did not rank it.
+  double vector_score = 0;  ///< 0 when vectors did not rank it.
+  /// Ids of the raw events the episode was built from (the evidence).
+  std::vector<std::string> raw_event_ids;
+  /// True when the episode was added as a time neighbour of a hit rather than ranked itself.
+  bool neighbour = false;
+};
+
+/// The answer to a search.
+struct MemorySearchResponse {
+  std::vector<MemoryHit> hits;
+  std::size_t words = 0;  ///< Words in all returned episodes (title + content).
+  double took_ms = 0;
+};
+
+/// A raw message found by the raw-message index.
+struct MessageHit {
+  RawEvent event;
+  double score = 0;
+};
+
+/// What one process() call did.
+struct ProcessResult {
+  std::size_t raw_events = 0;  ///< Events consumed.
+  std::size_t episodes = 0;    ///< Episodes written.
+};
+
+/// The memory engine. Create with open().
+class MemorySystem {
+ public:
+  /// Opens storage and builds the components from `config`. Throws what open_storage throws.
+  static std::unique_ptr<MemorySystem> open(const MemoryConfig& config);
+  /// Uses an already opened storage.
+  MemorySystem(std::unique_ptr<Storage> storage, const MemoryConfig& config);
+  ~MemorySystem();
+  MemorySystem(const MemorySystem&) = delete;
+  MemorySystem& operator=(const MemorySystem&) = delete;
+
+  /// Stores messages of `owner_id` as conversation raw events in one transaction and indexes
+  /// them as raw messages. Returns their new ids in input order. Throws ValidationError
+  /// (nothing stored) on a bad message.
+  std::vector<std::string> add_messages(const std::string& owner_id,
+                                        std::span<const Message> messages,
+                                        const std::string& source = "");
+  /// Stores raw events (each with its own owner_id) in one transaction.
+  void add_raw_events(std::span<const RawEvent> events);
+
+  /// Builds episodes from every unprocessed event of `owner_id`, oldest first.
+  ProcessResult process(const std::string& owner_id);
+  /// process() for every owner with unprocessed events.
+  ProcessResult process_all();
+
+  /// Ranks the owner's episodes for the query (see MemorySearchRequest).
+  MemorySearchResponse search(const MemorySearchRequest& request);
+  /// Ranks the owner's raw messages (available before any episode exists).
+  std::vector<MessageHit> search_messages(const std::string& owner_id, const std::string& query,
+                                          std::size_t limit);
+
+  /// The owner's episode with this id, or nullopt (also when it belongs to another owner).
+  std::optional<Episode> get_episode(const std::string& owner_id, const std::string& episode_id);
+  /// The owner's episodes, newest first.
+  std::vector<Episode> list_episodes(const std::string& owner_id, std::size_t limit,
+                                     std::size_t offset);
+  /// Deletes everything of the owner: raw events, episodes, links and index entries.
+  OwnerDeletion delete_owner(const std::string& owner_id);
+
+  /// The underlying storage.
+  Storage& storage() { return *storage_; }
+  /// The tokenizer used for indexing and segmentation.
+  const Tokenizer& tokenizer() const { return retrieval_->tokenizer(); }
+  /// The retrieval indexes (statistics, preload).
+  RetrievalService& retrieval() { return *retrieval_; }
+
+ private:
+  std::mutex& owner_mutex(const std::string& owner_id);
+
+  MemoryConfig config_;
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<Segmenter> segmenter_;
+  std::unique_ptr<EpisodeGenerator> generator_;
+  std::unique_ptr<RetrievalService> retrieval_;
+  std::mutex owners_mutex_;
+  std::unordered_map<std::string, std::unique_ptr<std::mutex>> owner_mutexes_;
+};
+
+}  // namespace nemori

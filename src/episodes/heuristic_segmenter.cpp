@@ -1,0 +1,60 @@
+#include <algorithm>
+#include <unordered_set>
+
+#include "nemori/episodes/segmenter.h"
+
+namespace nemori {
+
+namespace {
+
+using TermSet = std::unordered_set<std::string>;
+
+double jaccard(const TermSet& a, const TermSet& b) {
+  if (a.empty() || b.empty()) return 1.0;  // nothing to compare: no evidence of a shift
+  std::size_t common = 0;
+  for (const auto& t : a) common += b.count(t);
+  return static_cast<double>(common) / static_cast<double>(a.size() + b.size() - common);
+}
+
+}  // namespace
+
+HeuristicSegmenter::HeuristicSegmenter(TokenizeFn tokenize, HeuristicSegmenterOptions options)
+    : tokenize_(std::move(tokenize)), options_(options) {}
+
+std::vector<Segment> HeuristicSegmenter::segment(std::span<const Message> messages) const {
+  std::vector<Segment> out;
+  if (messages.empty()) return out;
+  std::vector<TermSet> terms(messages.size());
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    for (auto& t : tokenize_(messages[i].content)) terms[i].insert(std::move(t));
+  }
+  const auto window_terms = [&](std::size_t from, std::size_t to) {
+    TermSet set;
+    for (std::size_t k = from; k < to; ++k) set.insert(terms[k].begin(), terms[k].end());
+    return set;
+  };
+  const std::size_t w = std::max<std::size_t>(1, options_.window);
+  std::size_t start = 0;
+  for (std::size_t i = 1; i < messages.size(); ++i) {
+    std::string boundary;
+    const auto& prev = messages[i - 1].timestamp;
+    const auto& cur = messages[i].timestamp;
+    if (prev && cur && *cur - *prev > options_.max_gap) {
+      boundary = "time_gap";
+    } else if (i - start >= options_.max_messages) {
+      boundary = "max_messages";
+    } else if (i - start >= options_.min_messages && messages.size() - i >= options_.min_messages) {
+      const TermSet before = window_terms(i >= w ? std::max(start, i - w) : start, i);
+      const TermSet after = window_terms(i, std::min(messages.size(), i + w));
+      if (jaccard(before, after) < options_.topic_shift_threshold) boundary = "topic_shift";
+    }
+    if (!boundary.empty()) {
+      out.push_back({start, i, boundary});
+      start = i;
+    }
+  }
+  out.push_back({start, messages.size(), "end_of_input"});
+  return out;
+}
+
+}  // namespace nemori

@@ -1,0 +1,257 @@
+#include "nemori/memory/memory_system.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "nemori/core/error.h"
+#include "nemori/storage/factory.h"
+#include "nemori/storage/query.h"
+
+namespace nemori {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The message a raw event stands for: conversation events hold one; any other event becomes a
+// message "spoken" by its source, so every kind of event can be segmented and narrated.
+Message as_message(const RawEvent& event) {
+  if (event.data_type == DataType::kConversation && event.content.is_object()) {
+    try {
+      return message_from_raw_event(event);
+    } catch (const ValidationError&) {
+      // Not a message object: narrate it like any other event below.
+    }
+  }
+  Message m;
+  m.speaker_id = event.source.empty() ? std::string(to_string(event.data_type)) : event.source;
+  m.content = searchable_text(event);
+  m.timestamp = event.temporal_info.timestamp;
+  return m;
+}
+
+void require_owner(const std::string& owner_id) {
+  if (owner_id.empty()) throw ValidationError("owner_id", "is required");
+}
+
+}  // namespace
+
+std::unique_ptr<MemorySystem> MemorySystem::open(const MemoryConfig& config) {
+  return std::make_unique<MemorySystem>(open_storage(config.storage), config);
+}
+
+MemorySystem::MemorySystem(std::unique_ptr<Storage> storage, const MemoryConfig& config)
+    : config_(config), storage_(std::move(storage)) {
+  RetrievalOptions options = config_.retrieval;
+  Storage* store = storage_.get();
+  options.loader = [store](const std::string& owner_id) {
+    OwnerData data;
+    data.episodes = store->episodes().by_owner(owner_id, std::nullopt, 0).episodes;
+    RawDataQuery query;
+    query.owner_ids = {owner_id};
+    data.raw_events = store->raw_data().search(query).events;
+    return data;
+  };
+  retrieval_ = std::make_unique<RetrievalService>(std::move(options));
+  RetrievalService* retrieval = retrieval_.get();
+  const TokenizeFn tokenize = [retrieval](std::string_view text) {
+    return retrieval->tokenizer().tokenize(text);
+  };
+  segmenter_ = std::make_unique<HeuristicSegmenter>(tokenize, config_.segmentation);
+  generator_ = std::make_unique<ExtractiveEpisodeGenerator>(tokenize);
+}
+
+MemorySystem::~MemorySystem() = default;
+
+std::mutex& MemorySystem::owner_mutex(const std::string& owner_id) {
+  std::lock_guard lock(owners_mutex_);
+  auto& slot = owner_mutexes_[owner_id];
+  if (!slot) slot = std::make_unique<std::mutex>();
+  return *slot;
+}
+
+std::vector<std::string> MemorySystem::add_messages(const std::string& owner_id,
+                                                    std::span<const Message> messages,
+                                                    const std::string& source) {
+  require_owner(owner_id);
+  std::vector<RawEvent> events;
+  events.reserve(messages.size());
+  for (const auto& m : messages) events.push_back(to_raw_event(m, owner_id, source));
+  add_raw_events(events);
+  std::vector<std::string> ids;
+  ids.reserve(events.size());
+  for (const auto& e : events) ids.push_back(e.data_id);
+  return ids;
+}
+
+void MemorySystem::add_raw_events(std::span<const RawEvent> events) {
+  for (const auto& e : events) require_owner(e.owner_id);
+  storage_->raw_data().store_batch(events);
+  retrieval_->index_raw_events(events);
+}
+
+ProcessResult MemorySystem::process(const std::string& owner_id) {
+  require_owner(owner_id);
+  std::lock_guard lock(owner_mutex(owner_id));
+  ProcessResult result;
+  const std::vector<RawEvent> events =
+      storage_->raw_data().get_unprocessed(owner_id, std::nullopt, std::nullopt);
+  if (events.empty()) return result;
+  std::vector<Message> messages;
+  messages.reserve(events.size());
+  for (const auto& e : events) messages.push_back(as_message(e));
+  std::vector<Episode> episodes;
+  for (const Segment& s : segmenter_->segment(messages)) {
+    const std::span<const RawEvent> seg_events(events.data() + s.begin, s.end - s.begin);
+    const std::span<const Message> seg_messages(messages.data() + s.begin, s.end - s.begin);
+    Episode episode = generator_->generate(owner_id, seg_events, seg_messages);
+    episode.metadata.custom_fields["boundary"] = s.boundary;
+    finalize(episode);
+    episodes.push_back(std::move(episode));
+  }
+  storage_->episodes().store_batch(episodes);
+  for (const auto& e : episodes) storage_->episodes().link(e.episode_id, e.metadata.source_data_ids);
+  std::vector<std::string> ids;
+  ids.reserve(events.size());
+  for (const auto& e : events) ids.push_back(e.data_id);
+  storage_->raw_data().mark_processed_batch(ids, "nemori-" + generator_->name() + "-1");
+  retrieval_->index_episodes(episodes);
+  result.raw_events = events.size();
+  result.episodes = episodes.size();
+  return result;
+}
+
+ProcessResult MemorySystem::process_all() {
+  ProcessResult total;
+  for (const auto& owner : storage_->list_owners()) {
+    const auto r = process(owner);
+    total.raw_events += r.raw_events;
+    total.episodes += r.episodes;
+  }
+  return total;
+}
+
+MemorySearchResponse MemorySystem::search(const MemorySearchRequest& request) {
+  require_owner(request.owner_id);
+  const auto t0 = Clock::now();
+  MemorySearchResponse response;
+  SearchOptions options;
+  options.k = std::max<std::size_t>(1, request.limit);
+  options.mode = request.mode;
+  options.corpus = SearchCorpus::kEpisodes;
+  if (request.time_range) {
+    options.filter.since = request.time_range->start;
+    options.filter.until = request.time_range->end;
+  }
+  const SearchResponse found = retrieval_->search(request.owner_id, request.query, options);
+  std::vector<std::string> ids;
+  ids.reserve(found.hits.size());
+  for (const auto& h : found.hits) ids.push_back(h.id);
+  auto& repo = storage_->episodes();
+  const auto episodes = repo.get_batch(ids);
+
+  std::set<std::string> taken;
+  bool budget_full = false;
+  const auto add = [&](const Episode& e, const SearchHit* hit, bool neighbour) {
+    if (budget_full || e.owner_id != request.owner_id || !taken.insert(e.episode_id).second) return;
+    const std::size_t words = word_count(e);
+    if (request.word_budget > 0 && response.words + words > request.word_budget) {
+      budget_full = true;
+      return;
+    }
+    MemoryHit h;
+    h.episode = e;
+    h.neighbour = neighbour;
+    if (hit != nullptr) {
+      h.score = hit->score;
+      h.bm25_score = hit->bm25_score.value_or(0.0);
+      h.vector_score = hit->vector_score.value_or(0.0);
+    }
+    h.raw_event_ids = e.metadata.source_data_ids.empty() ? repo.raw_ids_for_episode(e.episode_id)
+                                                         : e.metadata.source_data_ids;
+    response.words += words;
+    response.hits.push_back(std::move(h));
+  };
+  const auto neighbours_of = [&](const Episode& e, SortOrder order) {
+    EpisodeQuery q;
+    q.owner_ids = {request.owner_id};
+    q.time_range = TimeRange{};
+    if (order == SortOrder::kDesc) q.time_range->end = e.temporal_info.timestamp;
+    else q.time_range->start = e.temporal_info.timestamp;
+    q.sort_by = SortBy::kTimestamp;
+    q.sort_order = order;
+    q.limit = request.neighbours + 1;
+    std::vector<Episode> out;
+    for (auto& n : repo.search(q).episodes) {
+      if (n.episode_id != e.episode_id && out.size() < request.neighbours) out.push_back(std::move(n));
+    }
+    return out;
+  };
+  for (std::size_t i = 0; i < episodes.size() && !budget_full; ++i) {
+    if (!episodes[i]) continue;  // deleted since it was indexed
+    if (request.neighbours == 0) {
+      add(*episodes[i], &found.hits[i], false);
+      continue;
+    }
+    auto before = neighbours_of(*episodes[i], SortOrder::kDesc);
+    std::reverse(before.begin(), before.end());
+    for (const auto& n : before) add(n, nullptr, true);
+    add(*episodes[i], &found.hits[i], false);
+    for (const auto& n : neighbours_of(*episodes[i], SortOrder::kAsc)) add(n, nullptr, true);
+  }
+  if (request.mark_accessed) {
+    const Timestamp now = now_utc();
+    for (auto& h : response.hits) {
+      if (!h.neighbour && repo.mark_accessed(h.episode.episode_id, now)) {
+        ++h.episode.recall_count;
+        h.episode.last_accessed = now;
+      }
+    }
+  }
+  response.took_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  return response;
+}
+
+std::vector<MessageHit> MemorySystem::search_messages(const std::string& owner_id,
+                                                      const std::string& query,
+                                                      std::size_t limit) {
+  require_owner(owner_id);
+  SearchOptions options;
+  options.k = std::max<std::size_t>(1, limit);
+  options.mode = SearchMode::kBm25;
+  options.corpus = SearchCorpus::kRawEvents;
+  const SearchResponse found = retrieval_->search(owner_id, query, options);
+  std::vector<std::string> ids;
+  ids.reserve(found.hits.size());
+  for (const auto& h : found.hits) ids.push_back(h.id);
+  const auto events = storage_->raw_data().get_batch(ids);
+  std::vector<MessageHit> out;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (events[i] && events[i]->owner_id == owner_id) out.push_back({*events[i], found.hits[i].score});
+  }
+  return out;
+}
+
+std::optional<Episode> MemorySystem::get_episode(const std::string& owner_id,
+                                                 const std::string& episode_id) {
+  auto e = storage_->episodes().get(episode_id);
+  if (!e || e->owner_id != owner_id) return std::nullopt;
+  return e;
+}
+
+std::vector<Episode> MemorySystem::list_episodes(const std::string& owner_id, std::size_t limit,
+                                                 std::size_t offset) {
+  require_owner(owner_id);
+  return storage_->episodes().by_owner(owner_id, limit, offset).episodes;
+}
+
+OwnerDeletion MemorySystem::delete_owner(const std::string& owner_id) {
+  require_owner(owner_id);
+  std::lock_guard lock(owner_mutex(owner_id));
+  const OwnerDeletion deleted = storage_->delete_owner(owner_id);
+  retrieval_->drop_owner(owner_id);
+  return deleted;
+}
+
+}  // namespace nemori

@@ -1,0 +1,50 @@
+// Evidence recall scoring and the LoCoMo evaluation runner on a tiny conversation.
+#include <gtest/gtest.h>
+
+#include "nemori/eval/evidence_recall.h"
+#include "nemori/eval/locomo_eval.h"
+
+namespace nemori {
+namespace {
+
+TEST(EvidenceRecall, TakesUnitsInRankOrderUntilTheBudget) {
+  const std::vector<RankedUnit> ranked = {{{"D1:1", "D1:2"}, 300}, {{"D2:1"}, 300}, {{"D3:1"}, 500}};
+  const std::vector<std::string> evidence = {"D1:2", "D2:1", "D3:1"};
+  EXPECT_DOUBLE_EQ(recall_at_budget(ranked, evidence, 299), 0.0);
+  EXPECT_DOUBLE_EQ(recall_at_budget(ranked, evidence, 300), 1.0 / 3);
+  EXPECT_DOUBLE_EQ(recall_at_budget(ranked, evidence, 1000), 2.0 / 3) << "third unit does not fit";
+  EXPECT_DOUBLE_EQ(recall_at_budget(ranked, evidence, 1100), 1.0);
+}
+
+TEST(EvidenceRecall, AtKCountsTheFirstKUnits) {
+  const std::vector<RankedUnit> ranked = {{{"A"}, 10}, {{"B"}, 10}, {{"C"}, 10}};
+  EXPECT_DOUBLE_EQ(recall_at_k(ranked, {"B", "C"}, 1), 0.0);
+  EXPECT_DOUBLE_EQ(recall_at_k(ranked, {"B", "C"}, 2), 0.5);
+  EXPECT_DOUBLE_EQ(recall_at_k(ranked, {"B", "C"}, 20), 1.0);
+  EXPECT_DOUBLE_EQ(recall_at_k(ranked, {}, 1), 1.0);
+}
+
+TEST(EvidenceRecall, NormalisesJoinedEvidenceIds) {
+  EXPECT_EQ(normalise_evidence({"D1:3; D1:4", "D2:1,D2:2", " D1:3 ", ""}),
+            (std::vector<std::string>{"D1:3", "D1:4", "D2:1", "D2:2"}));
+}
+
+TEST(LocomoEval, FindsTheEvidenceOfATinyConversation) {
+  const auto conversations = load_locomo(std::string(NEMORI_TEST_DATA_DIR) + "/eval/tiny_locomo.json");
+  LocomoEvalOptions options;
+  options.memory.storage.backend = "memory";
+  for (EvalUnit unit : {EvalUnit::kEpisodes, EvalUnit::kMessages}) {
+    options.unit = unit;
+    const auto report = run_locomo_eval(conversations, options);
+    EXPECT_EQ(report.questions, 3u) << "category 5 is skipped";
+    EXPECT_EQ(report.messages, 8u);
+    EXPECT_DOUBLE_EQ(report.table.mean("single-hop", "recall@k5"), 1.0) << report.to_text();
+    EXPECT_DOUBLE_EQ(report.table.mean("overall", "recall@4000w"), 1.0) << report.to_text();
+    const auto j = report.to_json();
+    EXPECT_EQ(j["questions"], 3);
+    EXPECT_TRUE(j["recall"].contains("overall"));
+  }
+}
+
+}  // namespace
+}  // namespace nemori

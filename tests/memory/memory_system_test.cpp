@@ -1,0 +1,156 @@
+// MemorySystem end to end on the memory backend: ingest, process, search, tenancy, delete.
+#include <gtest/gtest.h>
+
+#include "nemori/core/error.h"
+#include "nemori/memory/memory_system.h"
+
+namespace nemori {
+namespace {
+
+std::vector<Message> conversation(Timestamp start, std::vector<std::pair<std::string, std::string>> lines) {
+  std::vector<Message> out;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    Message m;
+    m.speaker_id = lines[i].first;
+    m.user_name = lines[i].first;
+    m.content = lines[i].second;
+    m.timestamp = start + std::chrono::minutes(i);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::unique_ptr<MemorySystem> open_memory() {
+  MemoryConfig config;
+  config.storage.backend = "memory";
+  return MemorySystem::open(config);
+}
+
+class MemorySystemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    memory = open_memory();
+    auto day1 = conversation(make_timestamp(2025, 3, 3, 18),
+                             {{"Maya", "I signed up for a pottery class at the Clay Loft"},
+                              {"Nemo", "Pottery is a great way to relax"},
+                              {"Maya", "The teacher Tomas is strict about wedging clay"}});
+    auto day2 = conversation(make_timestamp(2025, 3, 9, 9),
+                             {{"Maya", "We adopted a beagle named Biscuit from the shelter"},
+                              {"Nemo", "Congratulations on adopting Biscuit"},
+                              {"Maya", "Biscuit pulls hard on the leash"}});
+    auto day3 = conversation(make_timestamp(2025, 3, 20, 12),
+                             {{"Maya", "Job interview at Kestrel Robotics next Thursday"},
+                              {"Nemo", "Let us prepare the system design round"},
+                              {"Maya", "They stream sensor data from robots"}});
+    for (auto* day : {&day1, &day2, &day3}) {
+      ids.push_back(memory->add_messages("maya", *day));
+    }
+  }
+  std::unique_ptr<MemorySystem> memory;
+  std::vector<std::vector<std::string>> ids;
+};
+
+TEST_F(MemorySystemTest, MessagesAreSearchableBeforeAnyEpisodeExists) {
+  const auto hits = memory->search_messages("maya", "beagle", 3);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].event.data_id, ids[1][0]);
+  EXPECT_TRUE(memory->list_episodes("maya", 10, 0).empty());
+}
+
+TEST_F(MemorySystemTest, ProcessBuildsOneEpisodePerDayAndMarksEventsProcessed) {
+  const auto r = memory->process("maya");
+  EXPECT_EQ(r.raw_events, 9u);
+  EXPECT_EQ(r.episodes, 3u);
+  EXPECT_EQ(memory->process("maya").raw_events, 0u) << "a second run finds nothing new";
+  EXPECT_TRUE(memory->storage().raw_data().get_unprocessed("maya", std::nullopt, std::nullopt).empty());
+  const auto episodes = memory->list_episodes("maya", 10, 0);
+  ASSERT_EQ(episodes.size(), 3u);
+  EXPECT_EQ(memory->storage().episodes().raw_ids_for_episode(episodes[0].episode_id), ids[2]);
+}
+
+TEST_F(MemorySystemTest, SearchRanksTheRightEpisodeFirstWithItsEvidence) {
+  memory->process("maya");
+  MemorySearchRequest request;
+  request.owner_id = "maya";
+  request.query = "What is the name of the dog Maya adopted?";
+  const auto response = memory->search(request);
+  ASSERT_FALSE(response.hits.empty());
+  EXPECT_NE(response.hits[0].episode.content.find("Biscuit"), std::string::npos);
+  EXPECT_EQ(response.hits[0].raw_event_ids, ids[1]);
+  EXPECT_GT(response.hits[0].bm25_score, 0.0);
+}
+
+TEST_F(MemorySystemTest, NeighboursAndWordBudget) {
+  memory->process("maya");
+  MemorySearchRequest request;
+  request.owner_id = "maya";
+  request.query = "beagle Biscuit";
+  request.limit = 1;
+  request.neighbours = 1;
+  const auto response = memory->search(request);
+  ASSERT_EQ(response.hits.size(), 3u);
+  EXPECT_TRUE(response.hits[0].neighbour);
+  EXPECT_FALSE(response.hits[1].neighbour);
+  EXPECT_TRUE(response.hits[2].neighbour);
+  EXPECT_LT(response.hits[0].episode.temporal_info.timestamp,
+            response.hits[1].episode.temporal_info.timestamp);
+
+  request.word_budget = response.hits[0].episode.content.size() / 4;  // too small for two
+  const auto small = memory->search(request);
+  std::size_t words = 0;
+  for (const auto& h : small.hits) words += word_count(h.episode);
+  EXPECT_LE(words, request.word_budget);
+  EXPECT_EQ(words, small.words);
+}
+
+TEST_F(MemorySystemTest, OwnersNeverSeeEachOther) {
+  memory->process("maya");
+  memory->add_messages("leo", conversation(make_timestamp(2025, 1, 1), {{"Leo", "I have a beagle too"}}));
+  memory->process("leo");
+  MemorySearchRequest request;
+  request.owner_id = "leo";
+  request.query = "beagle Biscuit pottery Kestrel";
+  request.limit = 10;
+  for (const auto& h : memory->search(request).hits) EXPECT_EQ(h.episode.owner_id, "leo");
+  const auto maya_episode = memory->list_episodes("maya", 1, 0).at(0);
+  EXPECT_FALSE(memory->get_episode("leo", maya_episode.episode_id).has_value());
+  EXPECT_TRUE(memory->get_episode("maya", maya_episode.episode_id).has_value());
+}
+
+TEST_F(MemorySystemTest, DeleteOwnerRemovesDataAndIndexEntries) {
+  memory->process("maya");
+  const auto deleted = memory->delete_owner("maya");
+  EXPECT_EQ(deleted.raw_events, 9u);
+  EXPECT_EQ(deleted.episodes, 3u);
+  EXPECT_EQ(deleted.links, 9u);
+  MemorySearchRequest request;
+  request.owner_id = "maya";
+  request.query = "beagle";
+  EXPECT_TRUE(memory->search(request).hits.empty());
+  EXPECT_TRUE(memory->search_messages("maya", "beagle", 5).empty());
+}
+
+TEST_F(MemorySystemTest, ABadMessageStoresNothing) {
+  auto batch = conversation(make_timestamp(2025, 4, 1), {{"Maya", "fine"}, {"Maya", "bad \xff byte"}});
+  EXPECT_THROW(memory->add_messages("maya", batch), ValidationError);
+  EXPECT_EQ(memory->storage().raw_data().count("maya"), 9u);
+  EXPECT_THROW(memory->add_messages("", batch), ValidationError);
+}
+
+TEST_F(MemorySystemTest, MarkAccessedBumpsRecallOfHits) {
+  memory->process("maya");
+  MemorySearchRequest request;
+  request.owner_id = "maya";
+  request.query = "Kestrel Robotics interview";
+  request.limit = 1;
+  request.mark_accessed = true;
+  const auto first = memory->search(request);
+  ASSERT_EQ(first.hits.size(), 1u);
+  EXPECT_EQ(first.hits[0].episode.recall_count, 1);
+  const auto stored = memory->get_episode("maya", first.hits[0].episode.episode_id);
+  EXPECT_EQ(stored->recall_count, 1);
+  EXPECT_TRUE(stored->last_accessed.has_value());
+}
+
+}  // namespace
+}  // namespace nemori
