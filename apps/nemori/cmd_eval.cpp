@@ -18,6 +18,8 @@ void register_eval(CLI::App& app) {
     std::size_t conversations = 0;
     std::size_t min_messages = 0, max_messages = 0;
     double topic_threshold = -1;
+    double k1 = -1, b = -1, title_weight = -1, summary_weight = -1, keyword_weight = -1;
+    bool message_evidence = false;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
@@ -34,6 +36,13 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--max-messages", o->max_messages, "Segmenter: most messages per episode");
   cmd->add_option("--topic-threshold", o->topic_threshold,
                   "Segmenter: cut when window overlap falls below this (0 disables)");
+  cmd->add_option("--k1", o->k1, "BM25 k1 (default 1.2)");
+  cmd->add_option("--b", o->b, "BM25 b (default 0.75)");
+  cmd->add_option("--title-weight", o->title_weight, "BM25 weight of episode titles");
+  cmd->add_option("--summary-weight", o->summary_weight, "BM25 weight of episode summaries");
+  cmd->add_option("--keyword-weight", o->keyword_weight, "BM25 weight of keywords and entities");
+  cmd->add_flag("--message-evidence", o->message_evidence,
+                "Fuse each episode's rank with the rank of its best raw message");
   cmd->add_flag("--json", o->json, "Print JSON");
   set_action(*cmd, [o]() -> int {
     auto conversations = load_locomo(o->file);
@@ -50,6 +59,13 @@ void register_eval(CLI::App& app) {
     else if (o->mode == "hybrid") options.mode = SearchMode::kHybrid;
     else throw ValidationError("--mode", "unknown value \"" + o->mode + "\" (valid: bm25, vector, hybrid)");
     options.neighbours = o->neighbours;
+    options.message_evidence = o->message_evidence;
+    auto& bm25 = options.memory.retrieval.bm25;
+    if (o->k1 >= 0) bm25.k1 = o->k1;
+    if (o->b >= 0) bm25.b = o->b;
+    if (o->title_weight >= 0) bm25.weights.title = o->title_weight;
+    if (o->summary_weight >= 0) bm25.weights.summary = o->summary_weight;
+    if (o->keyword_weight >= 0) bm25.weights.keywords = bm25.weights.entities = o->keyword_weight;
     auto& seg = options.memory.segmentation;
     if (o->min_messages > 0) seg.min_messages = o->min_messages;
     if (o->max_messages > 0) seg.max_messages = o->max_messages;

@@ -92,6 +92,7 @@ LocomoEvalReport run_locomo_eval(const std::vector<LocomoConversation>& conversa
         request.limit = options.depth;
         request.mode = options.mode;
         request.neighbours = options.neighbours;
+        request.message_evidence = options.message_evidence;
         const auto response = memory->search(request);
         latencies.push_back(ms_since(s0));
         for (const auto& hit : response.hits) {

@@ -144,11 +144,12 @@ MemorySearchResponse MemorySystem::search(const MemorySearchRequest& request) {
     options.filter.since = request.time_range->start;
     options.filter.until = request.time_range->end;
   }
-  const SearchResponse found = retrieval_->search(request.owner_id, request.query, options);
+  SearchResponse found = retrieval_->search(request.owner_id, request.query, options);
+  auto& repo = storage_->episodes();
+  if (request.message_evidence) fuse_message_evidence(request, found);
   std::vector<std::string> ids;
   ids.reserve(found.hits.size());
   for (const auto& h : found.hits) ids.push_back(h.id);
-  auto& repo = storage_->episodes();
   const auto episodes = repo.get_batch(ids);
 
   std::set<std::string> taken;
@@ -211,6 +212,51 @@ MemorySearchResponse MemorySystem::search(const MemorySearchRequest& request) {
   }
   response.took_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   return response;
+}
+
+void MemorySystem::fuse_message_evidence(const MemorySearchRequest& request,
+                                         SearchResponse& found) {
+  constexpr double kRrf = 60.0;
+  SearchOptions options;
+  options.k = std::max<std::size_t>(1, request.limit) * 2;
+  options.mode = SearchMode::kBm25;
+  options.corpus = SearchCorpus::kRawEvents;
+  if (request.time_range) {
+    options.filter.since = request.time_range->start;
+    options.filter.until = request.time_range->end;
+  }
+  const SearchResponse messages = retrieval_->search(request.owner_id, request.query, options);
+  std::unordered_map<std::string, double> fused;      // episode id -> fused score
+  std::unordered_map<std::string, SearchHit> by_id;  // episode id -> its hit
+  for (std::size_t rank = 0; rank < found.hits.size(); ++rank) {
+    fused[found.hits[rank].id] += 1.0 / (kRrf + static_cast<double>(rank + 1));
+    by_id[found.hits[rank].id] = found.hits[rank];
+  }
+  std::unordered_map<std::string, bool> credited;  // episodes credited with their best message
+  for (std::size_t rank = 0; rank < messages.hits.size(); ++rank) {
+    for (const Episode& e : storage_->episodes().episodes_for_raw(messages.hits[rank].id)) {
+      if (e.owner_id != request.owner_id || credited[e.episode_id]) continue;
+      credited[e.episode_id] = true;
+      fused[e.episode_id] += 1.0 / (kRrf + static_cast<double>(rank + 1));
+      if (!by_id.count(e.episode_id)) {
+        SearchHit hit;
+        hit.id = e.episode_id;
+        hit.timestamp = e.temporal_info.timestamp;
+        by_id[e.episode_id] = hit;
+      }
+    }
+  }
+  std::vector<SearchHit> hits;
+  hits.reserve(by_id.size());
+  for (auto& [id, hit] : by_id) {
+    hit.score = fused[id];
+    hits.push_back(std::move(hit));
+  }
+  std::sort(hits.begin(), hits.end(), [](const SearchHit& a, const SearchHit& b) {
+    return a.score != b.score ? a.score > b.score : a.id < b.id;
+  });
+  if (hits.size() > request.limit) hits.resize(std::max<std::size_t>(1, request.limit));
+  found.hits = std::move(hits);
 }
 
 std::vector<MessageHit> MemorySystem::search_messages(const std::string& owner_id,

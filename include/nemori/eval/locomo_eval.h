@@ -28,6 +28,8 @@ struct LocomoEvalOptions {
   SearchMode mode = SearchMode::kBm25;
   /// Time neighbours added around each episode hit.
   std::size_t neighbours = 0;
+  /// Fuse each episode's rank with its best raw message's rank (MemorySearchRequest).
+  bool message_evidence = false;
   /// Hits fetched per question (enough to fill the largest budget).
   std::size_t depth = 200;
   std::vector<std::size_t> budgets = {500, 1000, 2000, 4000};

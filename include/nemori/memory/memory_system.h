@@ -57,6 +57,11 @@ struct MemorySearchRequest {
   std::optional<TimeRange> time_range;
   /// Bump recall_count / last_accessed of the returned hits.
   bool mark_accessed = false;
+  /// Also rank the owner's raw messages and fuse, by reciprocal rank, each episode's own rank
+  /// with the rank of its best message: an episode that holds the one message answering the
+  /// query rises even when the rest of it is about something else. Off by default: on LoCoMo
+  /// it did not raise evidence recall (docs/performance.md).
+  bool message_evidence = false;
 };
 
 /// One episode found, with its scores and evidence.
@@ -138,6 +143,8 @@ class MemorySystem {
 
  private:
   std::mutex& owner_mutex(const std::string& owner_id);
+  /// Re-ranks episode hits with the rank of each episode's best raw message (RRF, k = 60).
+  void fuse_message_evidence(const MemorySearchRequest& request, SearchResponse& found);
 
   MemoryConfig config_;
   std::unique_ptr<Storage> storage_;

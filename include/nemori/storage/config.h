@@ -44,7 +44,9 @@ struct StorageConfig {
 ///   (postgres:// and postgresql+asyncpg:// are accepted; nemori-specific query parameters
 ///   schema, pool_size, acquire_timeout_ms, connect_timeout, partition_by_month,
 ///   read_replica_url are taken out, the rest goes to libpq).
-/// Throws ConfigError naming the problem, UnsupportedBackendError for an unknown scheme.
+///   connect_timeout is in seconds, as libpq reads it; asyncpg's ssl=X becomes sslmode=X.
+/// The result is validate()d. Throws ConfigError naming the problem (passwords masked),
+/// UnsupportedBackendError for an unknown scheme.
 StorageConfig parse_storage_url(std::string_view url);
 
 /// The URL from the environment: NEMORI_STORAGE_URL, then POSTGRESQL_URL; empty when neither.

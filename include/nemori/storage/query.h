@@ -83,7 +83,8 @@ struct EpisodeQuery {
   std::vector<EpisodeType> episode_types;
   std::vector<EpisodeLevel> levels;
   std::optional<TimeRange> time_range;
-  /// Case-insensitive substring of title, content or summary.
+  /// Case-insensitive substring of title, content or summary (precisely: of
+  /// title + "\n" + content + "\n" + summary).
   std::optional<std::string> text_search;
   std::vector<std::string> keywords;  ///< matches search_keywords
   std::vector<std::string> entities;  ///< matches metadata.entities

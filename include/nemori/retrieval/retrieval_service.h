@@ -1,0 +1,189 @@
+// RetrievalService: the per-owner search indexes behind MemorySystem::search.
+//
+// Every owner has its own indexes: BM25 over its episodes, BM25 over its raw events (so a
+// message is searchable the moment it is stored), and a vector index over episode embeddings.
+// Owners are loaded on first use (from a loader callback, typically reading the storage
+// backend), and, when limits are set, the least recently used idle owners are evicted and
+// reloaded on demand.
+//
+// Thread safety: every method may be called from any number of threads at once. Each owner has
+// a reader-writer lock: searches of one owner run concurrently, writes to one owner are
+// serialised, different owners never wait for each other. Embedding calls (network) are made
+// outside the locks.
+//
+// Consistency with storage: write to storage first, then call index_* / remove_*. An owner that
+// is evicted and reloaded then sees every write (the loader reads storage again).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nemori/core/episode.h"
+#include "nemori/core/raw_event.h"
+#include "nemori/retrieval/bm25_index.h"
+#include "nemori/retrieval/embedding.h"
+#include "nemori/retrieval/hybrid.h"
+#include "nemori/retrieval/search_filter.h"
+#include "nemori/retrieval/vector_index.h"
+#include "nemori/text/tokenizer.h"
+
+namespace nemori {
+
+/// What a loader returns for one owner: everything that should be searchable.
+struct OwnerData {
+  std::vector<Episode> episodes;
+  std::vector<RawEvent> raw_events;
+};
+
+/// Reads one owner's data, e.g. from EpisodeRepository::by_owner and RawDataRepository::search.
+/// May throw (StorageError...); the owner then stays unloaded and the error reaches the caller.
+using OwnerLoader = std::function<OwnerData(const std::string& owner_id)>;
+
+/// Settings of a RetrievalService.
+struct RetrievalOptions {
+  /// How text becomes terms (documents and queries).
+  TokenizerOptions tokenizer;
+  /// BM25 parameters and field weights for episodes.
+  Bm25Options bm25;
+  /// Field weights for raw events (title = the speaker's name, content = the message).
+  FieldWeights raw_event_weights{1.0, 1.0, 1.0, 1.0, 1.0};
+  /// Vector index settings. dimension 0 means: the embedder's, else the first vector's.
+  VectorIndexOptions vectors;
+  /// Embeds queries (vector and hybrid modes) and episodes without embedding_vector. Null:
+  /// only episodes that carry an embedding_vector get one, and only queries that bring a
+  /// query_vector can use vector search.
+  std::shared_ptr<EmbeddingClient> embedder;
+  /// Embed episodes that have no embedding_vector when they are indexed or loaded.
+  bool embed_missing = true;
+  /// Loads an owner on first use or after eviction. Null: owners start empty and are never
+  /// evicted (their data would be lost).
+  OwnerLoader loader;
+  /// Keep at most this many owners in memory (0 = no limit). Needs a loader.
+  std::size_t max_owners = 0;
+  /// Keep at most about this many bytes of indexes in memory (0 = no limit). Needs a loader.
+  std::size_t max_bytes = 0;
+  /// Threads used by preload() (0 = all hardware threads).
+  std::size_t load_threads = 0;
+};
+
+/// Which documents of an owner a search ranks.
+enum class SearchCorpus {
+  kEpisodes,   ///< Episodes (BM25, vector or hybrid).
+  kRawEvents,  ///< Raw events such as chat messages (BM25 only).
+};
+
+/// One search request's settings.
+struct SearchOptions {
+  /// Number of hits wanted (1..10000).
+  std::size_t k = 10;
+  /// BM25, vector or hybrid. Hybrid without any way to embed the query (no embedder, no
+  /// query_vector) or over an owner without vectors runs as BM25 (SearchResponse::mode says so).
+  SearchMode mode = SearchMode::kHybrid;
+  SearchCorpus corpus = SearchCorpus::kEpisodes;
+  /// Time range, types (to_string(EpisodeType) or to_string(DataType)), allowed ids.
+  SearchFilter filter;
+  /// RRF constant and per-method weights (hybrid mode).
+  FusionOptions fusion;
+  /// Candidates taken from each method before fusion (0 = 2 x k).
+  std::size_t candidates = 0;
+  /// Use this query embedding instead of calling the embedder.
+  std::optional<std::vector<float>> query_vector;
+};
+
+/// The answer to a search.
+struct SearchResponse {
+  std::vector<SearchHit> hits;           ///< Best first.
+  SearchMode mode = SearchMode::kBm25;   ///< The mode actually used.
+  std::vector<std::string> query_terms;  ///< The query's terms after tokenization.
+  double took_ms = 0;                    ///< Time spent, embedding included.
+};
+
+/// Figures about the resident indexes.
+struct RetrievalStats {
+  std::size_t owners_resident = 0;  ///< Owners whose indexes are in memory.
+  std::size_t owners_known = 0;     ///< Owners seen (resident or evicted).
+  std::size_t episodes = 0;         ///< Episodes indexed in resident owners.
+  std::size_t raw_events = 0;       ///< Raw events indexed in resident owners.
+  std::size_t vectors = 0;          ///< Episode vectors in resident owners.
+  std::size_t memory_bytes = 0;     ///< Approximate heap memory of resident indexes.
+  std::uint64_t loads = 0;          ///< Owner loads since start.
+  std::uint64_t evictions = 0;      ///< Owner evictions since start.
+};
+
+/// What preload() did.
+struct PreloadReport {
+  std::size_t owners = 0;      ///< Owners loaded now (already resident ones are skipped).
+  std::size_t episodes = 0;    ///< Episodes indexed.
+  std::size_t raw_events = 0;  ///< Raw events indexed.
+  double took_ms = 0;          ///< Wall time.
+};
+
+/// The per-owner index registry. See the top of this file for thread safety and consistency.
+class RetrievalService {
+ public:
+  /// Throws ConfigError on invalid options (BM25 parameters, vector settings, max_owners or
+  /// max_bytes without a loader).
+  explicit RetrievalService(RetrievalOptions options = {});
+  ~RetrievalService();
+  RetrievalService(const RetrievalService&) = delete;
+  RetrievalService& operator=(const RetrievalService&) = delete;
+
+  /// Indexes (or re-indexes, replacing the old version) one episode of episode.owner_id: BM25
+  /// always; its embedding_vector, or an embedding of embedding_text(episode) when embed_missing
+  /// and an embedder is set. Throws ValidationError (empty owner or id, vector dimension
+  /// mismatch), LlmError (embedder), or what the loader throws; nothing changes then.
+  void index_episode(const Episode& episode);
+  /// The same for many episodes (any owners), embedding in batches. Not atomic across owners:
+  /// on an error, owners processed before it keep their new episodes.
+  void index_episodes(std::span<const Episode> episodes);
+  /// Removes an episode from the owner's indexes. Returns false when it was not indexed.
+  /// Throws ValidationError on an empty owner, or what the loader throws.
+  bool remove_episode(const std::string& owner_id, const std::string& episode_id);
+
+  /// Indexes one raw event (a chat message: speaker + text) for SearchCorpus::kRawEvents,
+  /// replacing an older version. Throws ValidationError on an empty owner or id.
+  void index_raw_event(const RawEvent& event);
+  /// The same for many raw events (any owners).
+  void index_raw_events(std::span<const RawEvent> events);
+  /// Removes a raw event. Returns false when it was not indexed.
+  bool remove_raw_event(const std::string& owner_id, const std::string& data_id);
+
+  /// Ranks the owner's episodes (or raw events) for `query`. An unknown owner, or a query
+  /// without terms in BM25 mode, gives no hits. Throws ValidationError (empty owner, k outside
+  /// 1..10000, vector mode over raw events, query_vector of the wrong dimension), ConfigError
+  /// (vector mode with no embedder and no query_vector), LlmError (embedder), or what the
+  /// loader throws.
+  SearchResponse search(const std::string& owner_id, std::string_view query,
+                        const SearchOptions& options = {});
+
+  /// Forgets every index of the owner (after its data was deleted from storage).
+  void drop_owner(const std::string& owner_id);
+  /// Frees the owner's indexes now; they are reloaded on next use. Returns false when the owner
+  /// was not resident or there is no loader (eviction would lose data).
+  bool evict(const std::string& owner_id);
+  /// Loads these owners now, in parallel (start-up warm-up). Throws what the loader throws
+  /// (owners loaded before the error stay loaded).
+  PreloadReport preload(std::span<const std::string> owner_ids);
+  /// True when the owner's indexes are in memory.
+  bool is_resident(const std::string& owner_id) const;
+
+  /// Totals over resident owners.
+  RetrievalStats stats() const;
+  /// The tokenizer every index of this service uses.
+  const Tokenizer& tokenizer() const;
+  /// The options in force.
+  const RetrievalOptions& options() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nemori

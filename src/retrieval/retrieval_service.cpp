@@ -1,0 +1,567 @@
+#include "nemori/retrieval/retrieval_service.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "nemori/core/error.h"
+
+namespace nemori {
+
+namespace {
+
+constexpr std::size_t kMaxK = 10000;
+constexpr std::size_t kEmbedBatch = 64;
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+void check_owner(const std::string& owner_id) {
+  if (owner_id.empty()) throw ValidationError("owner_id", "is required");
+}
+
+}  // namespace
+
+struct RetrievalService::Impl {
+  // The indexes of one owner.
+  struct OwnerIndex {
+    Bm25Index episodes;
+    Bm25Index raw_events;
+    std::optional<VectorIndex> vectors;
+
+    // Never 0, so that even an empty resident owner counts (and can be evicted).
+    std::size_t approximate_bytes() const {
+      return sizeof(OwnerIndex) + 512 + episodes.approximate_memory_bytes() +
+             raw_events.approximate_memory_bytes() +
+             (vectors ? vectors->approximate_memory_bytes() : 0);
+    }
+  };
+
+  // An owner's registry entry; `index` is null while the owner is not resident.
+  struct Slot {
+    std::shared_mutex mutex;
+    std::unique_ptr<OwnerIndex> index;  // guarded by mutex
+    bool detached = false;              // dropped from the registry; guarded by mutex
+    std::atomic<std::uint64_t> last_used{0};
+    std::atomic<std::size_t> bytes{0};
+  };
+
+  RetrievalOptions options;
+  std::shared_ptr<const Tokenizer> tokenizer;
+  Bm25Options raw_bm25;
+
+  mutable std::mutex registry_mutex;
+  std::unordered_map<std::string, std::shared_ptr<Slot>> slots;
+  std::atomic<std::uint64_t> clock{0};
+  std::atomic<std::size_t> resident_owners{0};
+  std::atomic<std::size_t> resident_bytes{0};
+  std::atomic<std::uint64_t> loads{0};
+  std::atomic<std::uint64_t> evictions{0};
+
+  explicit Impl(RetrievalOptions o) : options(std::move(o)) {
+    tokenizer = std::make_shared<const Tokenizer>(options.tokenizer);
+    raw_bm25 = options.bm25;
+    raw_bm25.weights = options.raw_event_weights;
+    // Validate the BM25 options once, now.
+    Bm25Index probe(tokenizer, options.bm25);
+    Bm25Index probe_raw(tokenizer, raw_bm25);
+    VectorIndexOptions vector_check = options.vectors;
+    if (vector_check.dimension == 0) vector_check.dimension = 1;
+    VectorIndex check(vector_check);  // throws ConfigError on bad settings
+    if (options.embedder && options.vectors.dimension != 0 &&
+        options.embedder->dimension() != options.vectors.dimension) {
+      throw ConfigError("vectors.dimension (" + std::to_string(options.vectors.dimension) +
+                        ") differs from the embedder's (" +
+                        std::to_string(options.embedder->dimension()) + ")");
+    }
+    if ((options.max_owners != 0 || options.max_bytes != 0) && !options.loader) {
+      throw ConfigError("max_owners / max_bytes need a loader (evicted owners are reloaded)");
+    }
+  }
+
+  std::unique_ptr<OwnerIndex> empty_index() const {
+    return std::make_unique<OwnerIndex>(
+        OwnerIndex{Bm25Index(tokenizer, options.bm25), Bm25Index(tokenizer, raw_bm25), {}});
+  }
+
+  std::size_t vector_dimension(std::size_t first_vector_size) const {
+    if (options.vectors.dimension != 0) return options.vectors.dimension;
+    if (options.embedder) return options.embedder->dimension();
+    return first_vector_size;
+  }
+
+  VectorIndex& vectors_of(OwnerIndex& index, std::size_t first_vector_size) {
+    if (!index.vectors) {
+      VectorIndexOptions vo = options.vectors;
+      vo.dimension = vector_dimension(first_vector_size);
+      index.vectors.emplace(vo);
+    }
+    return *index.vectors;
+  }
+
+  // Embeddings for the episodes that need one (nullopt where none is wanted or available).
+  std::vector<std::optional<std::vector<float>>> embeddings_for(
+      std::span<const Episode* const> episodes) const {
+    std::vector<std::optional<std::vector<float>>> out(episodes.size());
+    std::vector<std::size_t> missing;
+    for (std::size_t i = 0; i < episodes.size(); ++i) {
+      if (episodes[i]->embedding_vector) {
+        out[i] = *episodes[i]->embedding_vector;
+      } else if (options.embedder && options.embed_missing) {
+        missing.push_back(i);
+      }
+    }
+    for (std::size_t begin = 0; begin < missing.size(); begin += kEmbedBatch) {
+      const std::size_t end = std::min(missing.size(), begin + kEmbedBatch);
+      std::vector<std::string> texts;
+      for (std::size_t m = begin; m < end; ++m)
+        texts.push_back(embedding_text(*episodes[missing[m]]));
+      auto vectors = options.embedder->embed(texts);
+      if (vectors.size() != texts.size()) {
+        throw LlmError("embedder returned " + std::to_string(vectors.size()) + " vectors for " +
+                       std::to_string(texts.size()) + " texts");
+      }
+      for (std::size_t m = begin; m < end; ++m) out[missing[m]] = std::move(vectors[m - begin]);
+    }
+    return out;
+  }
+
+  // Applies episodes (with their vectors) to an owner's indexes. Vectors are checked first so
+  // a dimension mismatch changes nothing.
+  void apply_episodes(OwnerIndex& index, std::span<const Episode* const> episodes,
+                      std::vector<std::optional<std::vector<float>>>& vectors) {
+    std::vector<VectorDocument> docs;
+    for (std::size_t i = 0; i < episodes.size(); ++i) {
+      if (!vectors[i]) continue;
+      docs.push_back({episodes[i]->episode_id, std::move(*vectors[i]),
+                      episodes[i]->temporal_info.timestamp,
+                      std::string(to_string(episodes[i]->episode_type))});
+    }
+    if (!docs.empty()) {
+      vectors_of(index, docs.front().vector.size()).upsert_batch(docs);
+    }
+    for (std::size_t i = 0; i < episodes.size(); ++i) {
+      index.episodes.upsert(document_from_episode(*episodes[i]));
+      // A new version without a vector must not leave the old vector behind.
+      if (!vectors[i] && index.vectors) index.vectors->remove(episodes[i]->episode_id);
+    }
+  }
+
+  std::unique_ptr<OwnerIndex> load(const std::string& owner_id, std::size_t* episodes_out,
+                                   std::size_t* raw_out) {
+    auto index = empty_index();
+    if (!options.loader) return index;
+    OwnerData data = options.loader(owner_id);
+    std::vector<const Episode*> eps;
+    eps.reserve(data.episodes.size());
+    for (const Episode& e : data.episodes) {
+      if (e.owner_id == owner_id) eps.push_back(&e);
+    }
+    auto vectors = embeddings_for(eps);
+    apply_episodes(*index, eps, vectors);
+    std::size_t raw = 0;
+    for (const RawEvent& r : data.raw_events) {
+      if (r.owner_id != owner_id) continue;
+      index->raw_events.upsert(document_from_raw_event(r));
+      ++raw;
+    }
+    loads.fetch_add(1);
+    if (episodes_out) *episodes_out = eps.size();
+    if (raw_out) *raw_out = raw;
+    return index;
+  }
+
+  std::shared_ptr<Slot> find_slot(const std::string& owner_id, bool create) {
+    std::lock_guard lock(registry_mutex);
+    auto it = slots.find(owner_id);
+    if (it != slots.end()) return it->second;
+    if (!create) return nullptr;
+    auto slot = std::make_shared<Slot>();
+    slots.emplace(owner_id, slot);
+    return slot;
+  }
+
+  void touch(Slot& slot) { slot.last_used.store(clock.fetch_add(1) + 1); }
+
+  // Requires the slot's unique lock.
+  void ensure_loaded(Slot& slot, const std::string& owner_id) {
+    if (slot.index) return;
+    slot.index = load(owner_id, nullptr, nullptr);
+    resident_owners.fetch_add(1);
+    update_bytes(slot);
+  }
+
+  // Requires the slot's unique lock.
+  void update_bytes(Slot& slot) {
+    const std::size_t now = slot.index ? slot.index->approximate_bytes() : 0;
+    const std::size_t before = slot.bytes.exchange(now);
+    resident_bytes.fetch_add(now);
+    resident_bytes.fetch_sub(before);
+  }
+
+  // Runs fn(OwnerIndex&) under the owner's write lock, loading it first.
+  template <typename Fn>
+  auto write(const std::string& owner_id, Fn fn) {
+    for (;;) {
+      std::shared_ptr<Slot> slot = find_slot(owner_id, true);
+      std::unique_lock lock(slot->mutex);
+      if (slot->detached) continue;
+      ensure_loaded(*slot, owner_id);
+      touch(*slot);
+      struct Finally {
+        Impl* impl;
+        Slot* slot;
+        ~Finally() { impl->update_bytes(*slot); }
+      };
+      if constexpr (std::is_void_v<decltype(fn(*slot->index))>) {
+        {
+          Finally f{this, slot.get()};
+          fn(*slot->index);
+        }
+        lock.unlock();
+        enforce_limits(slot.get());
+        return;
+      } else {
+        decltype(fn(*slot->index)) result;
+        {
+          Finally f{this, slot.get()};
+          result = fn(*slot->index);
+        }
+        lock.unlock();
+        enforce_limits(slot.get());
+        return result;
+      }
+    }
+  }
+
+  // Runs fn(const OwnerIndex&) under the owner's read lock (a write lock if it must be loaded).
+  // Returns nullopt for an unknown owner when there is no loader.
+  template <typename Fn>
+  auto read(const std::string& owner_id, Fn fn)
+      -> std::optional<decltype(fn(std::declval<const OwnerIndex&>()))> {
+    for (;;) {
+      std::shared_ptr<Slot> slot = find_slot(owner_id, static_cast<bool>(options.loader));
+      if (!slot) return std::nullopt;
+      {
+        std::shared_lock lock(slot->mutex);
+        if (slot->detached) continue;
+        if (slot->index) {
+          touch(*slot);
+          return fn(static_cast<const OwnerIndex&>(*slot->index));
+        }
+      }
+      std::unique_lock lock(slot->mutex);
+      if (slot->detached) continue;
+      const bool loaded_now = !slot->index;
+      ensure_loaded(*slot, owner_id);
+      touch(*slot);
+      auto result = fn(static_cast<const OwnerIndex&>(*slot->index));
+      lock.unlock();
+      if (loaded_now) enforce_limits(slot.get());
+      return result;
+    }
+  }
+
+  bool over_limits() const {
+    return (options.max_owners != 0 && resident_owners.load() > options.max_owners) ||
+           (options.max_bytes != 0 && resident_bytes.load() > options.max_bytes);
+  }
+
+  // Evicts least recently used idle owners (never `keep`) until within limits.
+  void enforce_limits(const Slot* keep) {
+    if (!options.loader) return;
+    while (over_limits()) {
+      std::vector<std::pair<std::uint64_t, std::shared_ptr<Slot>>> candidates;
+      {
+        std::lock_guard lock(registry_mutex);
+        for (const auto& [owner, slot] : slots) {
+          if (slot.get() != keep && slot->bytes.load() > 0) {
+            candidates.emplace_back(slot->last_used.load(), slot);
+          }
+        }
+      }
+      std::sort(candidates.begin(), candidates.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      bool evicted = false;
+      for (auto& [used, slot] : candidates) {
+        std::unique_lock lock(slot->mutex, std::try_to_lock);
+        if (!lock.owns_lock() || !slot->index) continue;  // busy or gone: try the next
+        evict_locked(*slot);
+        evicted = true;
+        break;
+      }
+      if (!evicted) return;  // every other owner is busy; try again after the next write
+    }
+  }
+
+  // Requires the slot's unique lock.
+  void evict_locked(Slot& slot) {
+    slot.index.reset();
+    update_bytes(slot);
+    resident_owners.fetch_sub(1);
+    evictions.fetch_add(1);
+  }
+
+  SearchResponse search(const std::string& owner_id, std::string_view query,
+                        const SearchOptions& o) {
+    const auto start = std::chrono::steady_clock::now();
+    check_owner(owner_id);
+    if (o.k == 0 || o.k > kMaxK) {
+      throw ValidationError("k", "must be within 1.." + std::to_string(kMaxK));
+    }
+    SearchResponse response;
+    response.query_terms = tokenizer->tokenize(query);
+    const bool raw = o.corpus == SearchCorpus::kRawEvents;
+    if (raw && o.mode == SearchMode::kVector) {
+      throw ValidationError("mode", "raw events are searchable by BM25 only");
+    }
+    // The query vector, embedded outside any lock.
+    std::optional<std::vector<float>> qv = o.query_vector;
+    if (!raw && o.mode != SearchMode::kBm25 && !qv) {
+      if (options.embedder) {
+        std::vector<std::string> texts{std::string(query)};
+        auto vectors = options.embedder->embed(texts);
+        if (vectors.size() != 1) throw LlmError("embedder returned no vector for the query");
+        qv = std::move(vectors[0]);
+      } else if (o.mode == SearchMode::kVector) {
+        throw ConfigError(
+            "vector search needs an embedding client (RetrievalOptions::embedder) or a "
+            "query_vector");
+      }
+    }
+    const std::size_t candidates = o.mode == SearchMode::kHybrid
+                                       ? std::max(o.candidates == 0 ? 2 * o.k : o.candidates, o.k)
+                                       : o.k;
+    auto result = read(owner_id, [&](const OwnerIndex& index) {
+      SearchResponse r;
+      const Bm25Index& bm25 = raw ? index.raw_events : index.episodes;
+      const bool vectors_usable = !raw && qv && index.vectors && index.vectors->size() > 0;
+      SearchMode mode = o.mode;
+      if (raw || (mode == SearchMode::kHybrid && !vectors_usable)) mode = SearchMode::kBm25;
+      r.mode = mode;
+      std::vector<ScoredDocument> text_hits, vector_hits;
+      if (mode != SearchMode::kVector) {
+        text_hits = bm25.search_terms(response.query_terms, candidates, o.filter);
+      }
+      if (qv && index.vectors && qv->size() != index.vectors->dimension()) {
+        throw ValidationError("query_vector", "has " + std::to_string(qv->size()) +
+                                                  " dimensions but the owner's vectors have " +
+                                                  std::to_string(index.vectors->dimension()));
+      }
+      if (mode != SearchMode::kBm25 && vectors_usable) {
+        vector_hits = index.vectors->search(*qv, candidates, o.filter);
+      }
+      if (mode == SearchMode::kHybrid) {
+        r.hits = fuse_rrf(text_hits, vector_hits, o.k, o.fusion);
+      } else if (mode == SearchMode::kVector) {
+        r.hits = hits_from(vector_hits, SearchMode::kVector);
+      } else {
+        r.hits = hits_from(text_hits, SearchMode::kBm25);
+      }
+      for (SearchHit& h : r.hits) {
+        if (auto info = bm25.info(h.id)) {
+          h.timestamp = info->timestamp;
+          h.word_count = info->word_count;
+        }
+      }
+      return r;
+    });
+    if (result) {
+      response.hits = std::move(result->hits);
+      response.mode = result->mode;
+    } else {
+      response.mode = raw || (o.mode == SearchMode::kHybrid && !qv) ? SearchMode::kBm25 : o.mode;
+    }
+    response.took_ms = ms_since(start);
+    return response;
+  }
+};
+
+RetrievalService::RetrievalService(RetrievalOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+RetrievalService::~RetrievalService() = default;
+
+void RetrievalService::index_episode(const Episode& episode) {
+  index_episodes(std::span<const Episode>(&episode, 1));
+}
+
+void RetrievalService::index_episodes(std::span<const Episode> episodes) {
+  // Group by owner, keeping input order inside each owner.
+  std::map<std::string, std::vector<const Episode*>> by_owner;
+  for (const Episode& e : episodes) {
+    check_owner(e.owner_id);
+    if (e.episode_id.empty()) throw ValidationError("episode_id", "is required");
+    by_owner[e.owner_id].push_back(&e);
+  }
+  for (auto& [owner, list] : by_owner) {
+    auto vectors = impl_->embeddings_for(list);
+    impl_->write(owner,
+                 [&](Impl::OwnerIndex& index) { impl_->apply_episodes(index, list, vectors); });
+  }
+}
+
+bool RetrievalService::remove_episode(const std::string& owner_id, const std::string& episode_id) {
+  check_owner(owner_id);
+  return impl_->write(owner_id, [&](Impl::OwnerIndex& index) {
+    const bool removed = index.episodes.remove(episode_id);
+    const bool removed_vector = index.vectors && index.vectors->remove(episode_id);
+    return removed || removed_vector;
+  });
+}
+
+void RetrievalService::index_raw_event(const RawEvent& event) {
+  index_raw_events(std::span<const RawEvent>(&event, 1));
+}
+
+void RetrievalService::index_raw_events(std::span<const RawEvent> events) {
+  std::map<std::string, std::vector<const RawEvent*>> by_owner;
+  for (const RawEvent& e : events) {
+    check_owner(e.owner_id);
+    if (e.data_id.empty()) throw ValidationError("data_id", "is required");
+    by_owner[e.owner_id].push_back(&e);
+  }
+  for (auto& [owner, list] : by_owner) {
+    impl_->write(owner, [&](Impl::OwnerIndex& index) {
+      for (const RawEvent* e : list) index.raw_events.upsert(document_from_raw_event(*e));
+    });
+  }
+}
+
+bool RetrievalService::remove_raw_event(const std::string& owner_id, const std::string& data_id) {
+  check_owner(owner_id);
+  return impl_->write(owner_id,
+                      [&](Impl::OwnerIndex& index) { return index.raw_events.remove(data_id); });
+}
+
+SearchResponse RetrievalService::search(const std::string& owner_id, std::string_view query,
+                                        const SearchOptions& options) {
+  return impl_->search(owner_id, query, options);
+}
+
+void RetrievalService::drop_owner(const std::string& owner_id) {
+  std::shared_ptr<Impl::Slot> slot;
+  {
+    std::lock_guard lock(impl_->registry_mutex);
+    auto it = impl_->slots.find(owner_id);
+    if (it == impl_->slots.end()) return;
+    slot = it->second;
+    impl_->slots.erase(it);
+  }
+  std::unique_lock lock(slot->mutex);
+  slot->detached = true;
+  if (slot->index) {
+    slot->index.reset();
+    impl_->update_bytes(*slot);
+    impl_->resident_owners.fetch_sub(1);
+  }
+}
+
+bool RetrievalService::evict(const std::string& owner_id) {
+  if (!impl_->options.loader) return false;
+  std::shared_ptr<Impl::Slot> slot = impl_->find_slot(owner_id, false);
+  if (!slot) return false;
+  std::unique_lock lock(slot->mutex);
+  if (slot->detached || !slot->index) return false;
+  impl_->evict_locked(*slot);
+  return true;
+}
+
+PreloadReport RetrievalService::preload(std::span<const std::string> owner_ids) {
+  const auto start = std::chrono::steady_clock::now();
+  PreloadReport report;
+  std::mutex report_mutex;
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr error;
+  std::size_t threads = impl_->options.load_threads;
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min(threads, owner_ids.size());
+  auto worker = [&] {
+    for (;;) {
+      const std::size_t i = next.fetch_add(1);
+      if (i >= owner_ids.size()) return;
+      try {
+        const std::string& owner = owner_ids[i];
+        check_owner(owner);
+        std::shared_ptr<Impl::Slot> slot = impl_->find_slot(owner, true);
+        std::unique_lock lock(slot->mutex);
+        if (slot->detached || slot->index) continue;
+        std::size_t episodes = 0, raw = 0;
+        slot->index = impl_->load(owner, &episodes, &raw);
+        impl_->resident_owners.fetch_add(1);
+        impl_->update_bytes(*slot);
+        impl_->touch(*slot);
+        lock.unlock();
+        impl_->enforce_limits(slot.get());
+        std::lock_guard rl(report_mutex);
+        ++report.owners;
+        report.episodes += episodes;
+        report.raw_events += raw;
+      } catch (...) {
+        std::lock_guard rl(report_mutex);
+        if (!error) error = std::current_exception();
+        next.store(owner_ids.size());
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+  report.took_ms = ms_since(start);
+  return report;
+}
+
+bool RetrievalService::is_resident(const std::string& owner_id) const {
+  std::shared_ptr<Impl::Slot> slot;
+  {
+    std::lock_guard lock(impl_->registry_mutex);
+    auto it = impl_->slots.find(owner_id);
+    if (it == impl_->slots.end()) return false;
+    slot = it->second;
+  }
+  std::shared_lock lock(slot->mutex);
+  return slot->index != nullptr;
+}
+
+RetrievalStats RetrievalService::stats() const {
+  std::vector<std::shared_ptr<Impl::Slot>> all;
+  {
+    std::lock_guard lock(impl_->registry_mutex);
+    all.reserve(impl_->slots.size());
+    for (const auto& [owner, slot] : impl_->slots) all.push_back(slot);
+  }
+  RetrievalStats s;
+  s.owners_known = all.size();
+  for (const auto& slot : all) {
+    std::shared_lock lock(slot->mutex);
+    if (!slot->index) continue;
+    ++s.owners_resident;
+    s.episodes += slot->index->episodes.size();
+    s.raw_events += slot->index->raw_events.size();
+    if (slot->index->vectors) s.vectors += slot->index->vectors->size();
+    s.memory_bytes += slot->index->approximate_bytes();
+  }
+  s.loads = impl_->loads.load();
+  s.evictions = impl_->evictions.load();
+  return s;
+}
+
+const Tokenizer& RetrievalService::tokenizer() const {
+  return *impl_->tokenizer;
+}
+
+const RetrievalOptions& RetrievalService::options() const {
+  return impl_->options;
+}
+
+}  // namespace nemori

@@ -1,0 +1,45 @@
+// The DuckDB Storage: one database file holding raw events, episodes and their links.
+#pragma once
+
+#include <memory>
+
+#include "nemori/storage/config.h"
+#include "nemori/storage/repository.h"
+#include "storage/duckdb/episode_repository.h"
+#include "storage/duckdb/raw_data_repository.h"
+#include "storage/duckdb/store_context.h"
+
+namespace nemori::detail::duck {
+
+/// Storage over one DuckDB file (see docs/duckdb.md for schema, concurrency and backup).
+class DuckDbStorage final : public Storage {
+ public:
+  /// Opens (creating and migrating as needed) the file at config.path. Throws StorageError.
+  explicit DuckDbStorage(const StorageConfig& config);
+  /// Closes the store.
+  ~DuckDbStorage() override;
+
+  /// "duckdb".
+  std::string backend() const override { return "duckdb"; }
+  /// The raw event repository.
+  RawDataRepository& raw_data() override { return raw_; }
+  /// The episode repository.
+  EpisodeRepository& episodes() override { return episodes_; }
+  /// Links, episodes and raw events of the owner, one transaction.
+  OwnerDeletion delete_owner(const std::string& owner_id) override;
+  /// Owners of raw events or episodes, sorted.
+  std::vector<std::string> list_owners() override;
+  /// SELECT 1 on a pooled connection, timed; never throws.
+  HealthStatus health() override;
+  /// Counts and group-bys in one snapshot, file and index sizes.
+  StorageStats stats() override;
+  /// Releases connections and the file; idempotent.
+  void close() override;
+
+ private:
+  StoreContext ctx_;
+  DuckDbRawDataRepository raw_;
+  DuckDbEpisodeRepository episodes_;
+};
+
+}  // namespace nemori::detail::duck

@@ -1,0 +1,328 @@
+#include "storage/duckdb/episode_repository.h"
+
+#include <chrono>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "nemori/core/error.h"
+#include "storage/duckdb/appender.h"
+#include "storage/duckdb/key_conflicts.h"
+#include "storage/duckdb/rows.h"
+#include "storage/duckdb/search_sql.h"
+#include "storage/record_validation.h"
+
+namespace nemori::detail::duck {
+
+namespace {
+
+std::vector<std::string> id_list(std::span<const std::string> ids) {
+  return {ids.begin(), ids.end()};
+}
+
+std::vector<Episode> read_episodes(Result& result) {
+  std::vector<Episode> episodes;
+  result.for_each_row(
+      [&](const Chunk& chunk, idx_t row) { episodes.push_back(decode_episode(chunk, row)); });
+  return episodes;
+}
+
+// by_owner and by_time_range are per-owner lookups: an empty owner is a caller error.
+void require_owner(const std::string& owner_id) {
+  if (owner_id.empty()) {
+    throw ValidationError("owner_id", "is required (this lookup is per owner)");
+  }
+}
+
+std::unordered_set<std::string> read_id_set(Result& result) {
+  std::unordered_set<std::string> ids;
+  result.for_each_row([&](const Chunk& chunk, idx_t row) { ids.emplace(chunk.text(0, row)); });
+  return ids;
+}
+
+}  // namespace
+
+void DuckDbEpisodeRepository::store(const Episode& episode) {
+  validate_for_storage(episode);
+  insert(std::span<const Episode>(&episode, 1));
+}
+
+void DuckDbEpisodeRepository::store_batch(std::span<const Episode> episodes) {
+  if (episodes.empty()) return;
+  validate_batch_for_storage(episodes);
+  insert(episodes);
+}
+
+void DuckDbEpisodeRepository::insert(std::span<const Episode> episodes) {
+  std::vector<EncodedEpisode> rows;
+  rows.reserve(episodes.size());
+  for (const Episode& episode : episodes) rows.push_back(encode(episode));
+  const Timestamp created_at = now_utc();
+
+  write_with_key_retry(
+      ctx_,
+      [&](Connection& connection) {
+        Appender appender = episode_appender(connection);
+        for (const EncodedEpisode& row : rows) append_row(appender, row, created_at);
+        appender.close();
+      },
+      [&] {
+        std::vector<std::string> ids;
+        ids.reserve(episodes.size());
+        for (const Episode& record : episodes) ids.push_back(record.episode_id);
+        reject_stored_ids(ctx_, "episodes", "episode_id", ids, "an episode");
+      });
+}
+
+std::optional<Episode> DuckDbEpisodeRepository::get(const std::string& episode_id) {
+  return ctx_.read([&](Connection& connection) -> std::optional<Episode> {
+    Result result = connection.run(
+        "SELECT " + episode_columns() + " FROM episodes WHERE episode_id = ?", {episode_id});
+    std::vector<Episode> episodes = read_episodes(result);
+    if (episodes.empty()) return std::nullopt;
+    return std::move(episodes.front());
+  });
+}
+
+std::vector<std::optional<Episode>> DuckDbEpisodeRepository::get_batch(
+    std::span<const std::string> ids) {
+  if (ids.empty()) return {};
+  std::vector<Episode> episodes = ctx_.read([&](Connection& connection) {
+    Result result = connection.run("SELECT " + episode_columns() +
+                                       " FROM episodes WHERE episode_id IN "
+                                       "(SELECT unnest(?::VARCHAR[]))",
+                                   {id_list(ids)});
+    return read_episodes(result);
+  });
+  std::unordered_map<std::string_view, const Episode*> by_id;
+  for (const Episode& episode : episodes) by_id.emplace(episode.episode_id, &episode);
+  std::vector<std::optional<Episode>> out;
+  out.reserve(ids.size());
+  for (const std::string& id : ids) {
+    const auto found = by_id.find(id);
+    out.push_back(found == by_id.end() ? std::nullopt : std::optional<Episode>(*found->second));
+  }
+  return out;
+}
+
+bool DuckDbEpisodeRepository::update(const Episode& episode) {
+  validate_for_storage(episode);
+  const EncodedEpisode row = encode(episode);
+  // Delete + insert in one transaction (see DuckDbRawDataRepository::update); the links stay
+  // and follow the episode's owner.
+  bool found = false;
+  write_with_key_retry(
+      ctx_,
+      [&](Connection& connection) {
+        Result deleted = connection.run(
+            "DELETE FROM episodes WHERE episode_id = ? RETURNING created_at", {episode.episode_id});
+        std::optional<Timestamp> created_at;
+        deleted.for_each_row(
+            [&](const Chunk& chunk, idx_t r) { created_at = chunk.timestamp(0, r); });
+        found = created_at.has_value();
+        if (!found) return;
+        Appender appender = episode_appender(connection);
+        append_row(appender, row, *created_at);
+        appender.close();
+        connection.run(
+            "UPDATE episode_raw_data SET owner_id = ? WHERE episode_id = ? AND owner_id <> ?",
+            {episode.owner_id, episode.episode_id, episode.owner_id});
+      },
+      [] {});
+  return found;
+}
+
+bool DuckDbEpisodeRepository::remove(const std::string& episode_id) {
+  return ctx_.write([&](Connection& connection) {
+    connection.run("DELETE FROM episode_raw_data WHERE episode_id = ?", {episode_id});
+    return connection.run("DELETE FROM episodes WHERE episode_id = ?", {episode_id})
+               .rows_changed() > 0;
+  });
+}
+
+EpisodeSearchResult DuckDbEpisodeRepository::search(const EpisodeQuery& query) {
+  const auto started = std::chrono::steady_clock::now();
+  validate(query);
+  if (query.full_text) {
+    throw UnsupportedBackendError(
+        "full_text search is not available with the DuckDB backend (DuckDB's fts extension is "
+        "not part of this build): use text_search for case-insensitive substring matching, the "
+        "retrieval layer's BM25 index for ranked search, or the PostgreSQL backend "
+        "(ts_rank_cd)");
+  }
+  const SearchSql sql = episode_search_sql(query, now_utc());
+  EpisodeSearchResult out;
+  std::tie(out.episodes, out.total_count) = ctx_.read([&](Connection& connection) {
+    return run_search<Episode>(connection, sql, query.limit, query.offset, decode_episode);
+  });
+  out.has_more = query.offset + out.episodes.size() < out.total_count;
+  out.query_time_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  return out;
+}
+
+EpisodeSearchResult DuckDbEpisodeRepository::by_owner(const std::string& owner_id,
+                                                      std::optional<std::size_t> limit,
+                                                      std::size_t offset) {
+  require_owner(owner_id);
+  EpisodeQuery query;
+  query.owner_ids = {owner_id};
+  query.limit = limit;
+  query.offset = offset;
+  query.sort_by = SortBy::kTimestamp;
+  query.sort_order = SortOrder::kDesc;
+  return search(query);
+}
+
+EpisodeSearchResult DuckDbEpisodeRepository::by_time_range(const std::string& owner_id,
+                                                           const TimeRange& range,
+                                                           std::optional<std::size_t> limit) {
+  require_owner(owner_id);
+  EpisodeQuery query;
+  query.owner_ids = {owner_id};
+  query.time_range = range;
+  query.limit = limit;
+  query.sort_by = SortBy::kTimestamp;
+  query.sort_order = SortOrder::kAsc;
+  return search(query);
+}
+
+EpisodeSearchResult DuckDbEpisodeRepository::recent(const std::string& owner_id, int hours,
+                                                    std::optional<std::size_t> limit) {
+  EpisodeQuery query;
+  if (!owner_id.empty()) query.owner_ids = {owner_id};
+  query.recent_hours = hours;
+  query.limit = limit;
+  query.sort_by = SortBy::kTimestamp;
+  query.sort_order = SortOrder::kDesc;
+  return search(query);
+}
+
+bool DuckDbEpisodeRepository::update_importance(const std::string& episode_id, double importance) {
+  const double clamped = clamp_importance(importance);
+  return ctx_.write([&](Connection& connection) {
+    return connection
+               .run("UPDATE episodes SET importance_score = ? WHERE episode_id = ?",
+                    {clamped, episode_id})
+               .rows_changed() > 0;
+  });
+}
+
+bool DuckDbEpisodeRepository::mark_accessed(const std::string& episode_id, Timestamp at) {
+  return ctx_.write([&](Connection& connection) {
+    return connection
+               .run(
+                   "UPDATE episodes SET recall_count = recall_count + 1, last_accessed = ? "
+                   "WHERE episode_id = ?",
+                   {at, episode_id})
+               .rows_changed() > 0;
+  });
+}
+
+void DuckDbEpisodeRepository::link(const std::string& episode_id,
+                                   std::span<const std::string> raw_data_ids) {
+  const std::vector<std::string> ids = id_list(raw_data_ids);
+  const Timestamp created_at = now_utc();
+  write_with_key_retry(
+      ctx_,
+      [&](Connection& connection) {
+        std::optional<std::string> owner;
+        Result episode =
+            connection.run("SELECT owner_id FROM episodes WHERE episode_id = ?", {episode_id});
+        episode.for_each_row(
+            [&](const Chunk& chunk, idx_t row) { owner = std::string(chunk.text(0, row)); });
+        if (!owner) {
+          throw NotFoundError("episode \"" + episode_id + "\" does not exist; nothing was linked");
+        }
+        if (ids.empty()) return;
+        Result found = connection.run(
+            "SELECT data_id FROM raw_data WHERE data_id IN (SELECT unnest(?::VARCHAR[]))", {ids});
+        const std::unordered_set<std::string> existing = read_id_set(found);
+        for (const std::string& id : ids) {
+          if (existing.count(id) == 0) {
+            throw NotFoundError("raw event \"" + id + "\" does not exist; nothing was linked");
+          }
+        }
+        // Pairs already linked are skipped, so linking twice keeps one link.
+        connection.run(
+            "INSERT INTO episode_raw_data (episode_id, raw_data_id, owner_id, created_at) "
+            "SELECT ?, id, ?, ? FROM (SELECT DISTINCT unnest(?::VARCHAR[]) AS id) "
+            "WHERE id NOT IN (SELECT raw_data_id FROM episode_raw_data WHERE episode_id = ?)",
+            {episode_id, *owner, created_at, ids, episode_id});
+      },
+      [] {});
+}
+
+std::vector<std::string> DuckDbEpisodeRepository::raw_ids_for_episode(
+    const std::string& episode_id) {
+  return ctx_.read([&](Connection& connection) {
+    Result result = connection.run(
+        "SELECT l.raw_data_id FROM episode_raw_data l JOIN raw_data r ON r.data_id = "
+        "l.raw_data_id WHERE l.episode_id = ? ORDER BY r.\"timestamp\", r.data_id",
+        {episode_id});
+    std::vector<std::string> ids;
+    result.for_each_row(
+        [&](const Chunk& chunk, idx_t row) { ids.emplace_back(chunk.text(0, row)); });
+    return ids;
+  });
+}
+
+std::vector<Episode> DuckDbEpisodeRepository::episodes_for_raw(const std::string& raw_data_id) {
+  return ctx_.read([&](Connection& connection) {
+    Result result = connection.run(
+        "SELECT " + episode_columns("e") +
+            " FROM episodes e JOIN episode_raw_data l ON l.episode_id = e.episode_id "
+            "WHERE l.raw_data_id = ? ORDER BY e.\"timestamp\", e.episode_id",
+        {raw_data_id});
+    return read_episodes(result);
+  });
+}
+
+std::vector<EpisodeLink> DuckDbEpisodeRepository::links(const std::string& owner_id) {
+  return ctx_.read([&](Connection& connection) {
+    Result result =
+        owner_id.empty()
+            ? connection.run(
+                  "SELECT episode_id, raw_data_id FROM episode_raw_data "
+                  "ORDER BY episode_id, raw_data_id")
+            : connection.run(
+                  "SELECT episode_id, raw_data_id FROM episode_raw_data WHERE owner_id = ? "
+                  "ORDER BY episode_id, raw_data_id",
+                  {owner_id});
+    std::vector<EpisodeLink> out;
+    result.for_each_row([&](const Chunk& chunk, idx_t row) {
+      out.push_back(EpisodeLink{std::string(chunk.text(0, row)), std::string(chunk.text(1, row))});
+    });
+    return out;
+  });
+}
+
+std::size_t DuckDbEpisodeRepository::cleanup_before(Timestamp cutoff, const std::string& owner_id) {
+  std::string condition = "\"timestamp\" < ?";
+  std::vector<Param> params{cutoff};
+  if (!owner_id.empty()) {
+    condition += " AND owner_id = ?";
+    params.emplace_back(owner_id);
+  }
+  return ctx_.write([&](Connection& connection) {
+    connection.run(
+        "DELETE FROM episode_raw_data WHERE episode_id IN "
+        "(SELECT episode_id FROM episodes WHERE " +
+            condition + ")",
+        params);
+    return static_cast<std::size_t>(
+        connection.run("DELETE FROM episodes WHERE " + condition, params).rows_changed());
+  });
+}
+
+std::size_t DuckDbEpisodeRepository::count(const std::string& owner_id) {
+  return ctx_.read([&](Connection& connection) {
+    Result result =
+        owner_id.empty()
+            ? connection.run("SELECT count(*) FROM episodes")
+            : connection.run("SELECT count(*) FROM episodes WHERE owner_id = ?", {owner_id});
+    return static_cast<std::size_t>(result.single_int64());
+  });
+}
+
+}  // namespace nemori::detail::duck

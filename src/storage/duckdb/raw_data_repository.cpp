@@ -1,0 +1,232 @@
+#include "storage/duckdb/raw_data_repository.h"
+
+#include <chrono>
+#include <limits>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "nemori/core/utf8.h"
+#include "storage/duckdb/appender.h"
+#include "storage/duckdb/key_conflicts.h"
+#include "storage/duckdb/rows.h"
+#include "storage/duckdb/search_sql.h"
+#include "storage/record_validation.h"
+
+namespace nemori::detail::duck {
+
+namespace {
+
+std::vector<std::string> id_list(std::span<const std::string> ids) {
+  return {ids.begin(), ids.end()};
+}
+
+std::vector<RawEvent> read_events(Result& result) {
+  std::vector<RawEvent> events;
+  result.for_each_row(
+      [&](const Chunk& chunk, idx_t row) { events.push_back(decode_raw_event(chunk, row)); });
+  return events;
+}
+
+std::int64_t as_count(std::size_t n) {
+  return static_cast<std::int64_t>(
+      std::min<std::size_t>(n, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
+}
+
+}  // namespace
+
+void DuckDbRawDataRepository::store(const RawEvent& event) {
+  validate_for_storage(event, ctx_.config().max_content_bytes);
+  insert(std::span<const RawEvent>(&event, 1));
+}
+
+void DuckDbRawDataRepository::store_batch(std::span<const RawEvent> events) {
+  if (events.empty()) return;
+  validate_batch_for_storage(events, ctx_.config().max_content_bytes);
+  insert(events);
+}
+
+void DuckDbRawDataRepository::insert(std::span<const RawEvent> events) {
+  // Encoding (JSON text, case folding) is the costly part: done before taking the write lock.
+  std::vector<EncodedRawEvent> rows;
+  rows.reserve(events.size());
+  for (const RawEvent& event : events) rows.push_back(encode(event));
+  const Timestamp created_at = now_utc();
+
+  write_with_key_retry(
+      ctx_,
+      [&](Connection& connection) {
+        Appender appender = raw_event_appender(connection);
+        for (const EncodedRawEvent& row : rows) append_row(appender, row, created_at);
+        appender.close();
+      },
+      [&] {
+        std::vector<std::string> ids;
+        ids.reserve(events.size());
+        for (const RawEvent& record : events) ids.push_back(record.data_id);
+        reject_stored_ids(ctx_, "raw_data", "data_id", ids, "a raw event");
+      });
+}
+
+std::optional<RawEvent> DuckDbRawDataRepository::get(const std::string& data_id) {
+  return ctx_.read([&](Connection& connection) -> std::optional<RawEvent> {
+    Result result = connection.run(
+        "SELECT " + raw_event_columns() + " FROM raw_data WHERE data_id = ?", {data_id});
+    std::vector<RawEvent> events = read_events(result);
+    if (events.empty()) return std::nullopt;
+    return std::move(events.front());
+  });
+}
+
+std::vector<std::optional<RawEvent>> DuckDbRawDataRepository::get_batch(
+    std::span<const std::string> ids) {
+  if (ids.empty()) return {};
+  std::vector<RawEvent> events = ctx_.read([&](Connection& connection) {
+    Result result = connection.run("SELECT " + raw_event_columns() +
+                                       " FROM raw_data WHERE data_id IN "
+                                       "(SELECT unnest(?::VARCHAR[]))",
+                                   {id_list(ids)});
+    return read_events(result);
+  });
+  std::unordered_map<std::string_view, const RawEvent*> by_id;
+  for (const RawEvent& event : events) by_id.emplace(event.data_id, &event);
+  std::vector<std::optional<RawEvent>> out;
+  out.reserve(ids.size());
+  for (const std::string& id : ids) {
+    const auto found = by_id.find(id);
+    out.push_back(found == by_id.end() ? std::nullopt : std::optional<RawEvent>(*found->second));
+  }
+  return out;
+}
+
+bool DuckDbRawDataRepository::update(const RawEvent& event) {
+  validate_for_storage(event, ctx_.config().max_content_bytes);
+  const EncodedRawEvent row = encode(event);
+  // Replace the row (delete + insert in one transaction): DuckDB turns updates of indexed
+  // columns (owner_id) into exactly that anyway, and one encoder serves inserts and updates.
+  // created_at is kept.
+  bool found = false;
+  write_with_key_retry(
+      ctx_,
+      [&](Connection& connection) {
+        Result deleted = connection.run(
+            "DELETE FROM raw_data WHERE data_id = ? RETURNING created_at", {event.data_id});
+        std::optional<Timestamp> created_at;
+        deleted.for_each_row(
+            [&](const Chunk& chunk, idx_t r) { created_at = chunk.timestamp(0, r); });
+        found = created_at.has_value();
+        if (!found) return;
+        Appender appender = raw_event_appender(connection);
+        append_row(appender, row, *created_at);
+        appender.close();
+      },
+      [] {});
+  return found;
+}
+
+bool DuckDbRawDataRepository::remove(const std::string& data_id) {
+  return ctx_.write([&](Connection& connection) {
+    connection.run("DELETE FROM episode_raw_data WHERE raw_data_id = ?", {data_id});
+    return connection.run("DELETE FROM raw_data WHERE data_id = ?", {data_id}).rows_changed() > 0;
+  });
+}
+
+RawDataSearchResult DuckDbRawDataRepository::search(const RawDataQuery& query) {
+  const auto started = std::chrono::steady_clock::now();
+  validate(query);
+  const SearchSql sql = raw_search_sql(query, now_utc());
+  RawDataSearchResult out;
+  std::tie(out.events, out.total_count) = ctx_.read([&](Connection& connection) {
+    return run_search<RawEvent>(connection, sql, query.limit, query.offset, decode_raw_event);
+  });
+  out.has_more = query.offset + out.events.size() < out.total_count;
+  out.query_time_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  return out;
+}
+
+bool DuckDbRawDataRepository::mark_processed(const std::string& data_id,
+                                             const std::string& version) {
+  validate_text(version, "processing_version");
+  return ctx_.write([&](Connection& connection) {
+    return connection
+               .run(
+                   "UPDATE raw_data SET processed = true, processing_version = ? "
+                   "WHERE data_id = ?",
+                   {version, data_id})
+               .rows_changed() > 0;
+  });
+}
+
+std::vector<bool> DuckDbRawDataRepository::mark_processed_batch(std::span<const std::string> ids,
+                                                                const std::string& version) {
+  validate_text(version, "processing_version");
+  if (ids.empty()) return {};
+  const std::unordered_set<std::string> updated = ctx_.write([&](Connection& connection) {
+    std::unordered_set<std::string> marked;
+    Result result = connection.run(
+        "UPDATE raw_data SET processed = true, processing_version = ? "
+        "WHERE data_id IN (SELECT unnest(?::VARCHAR[])) RETURNING data_id",
+        {version, id_list(ids)});
+    result.for_each_row([&](const Chunk& chunk, idx_t row) { marked.emplace(chunk.text(0, row)); });
+    return marked;
+  });
+  std::vector<bool> flags;
+  flags.reserve(ids.size());
+  for (const std::string& id : ids) flags.push_back(updated.count(id) > 0);
+  return flags;
+}
+
+std::vector<RawEvent> DuckDbRawDataRepository::get_unprocessed(const std::string& owner_id,
+                                                               std::optional<DataType> type,
+                                                               std::optional<std::size_t> limit) {
+  std::string sql = "SELECT " + raw_event_columns() + " FROM raw_data WHERE NOT processed";
+  std::vector<Param> params;
+  if (!owner_id.empty()) {
+    sql += " AND owner_id = ?";
+    params.emplace_back(owner_id);
+  }
+  if (type) {
+    sql += " AND data_type = ?";
+    params.emplace_back(std::string(to_string(*type)));
+  }
+  sql += " ORDER BY \"timestamp\" ASC, data_id ASC";
+  if (limit) {
+    sql += " LIMIT ?";
+    params.emplace_back(as_count(*limit));
+  }
+  return ctx_.read([&](Connection& connection) {
+    Result result = connection.run(sql, params);
+    return read_events(result);
+  });
+}
+
+std::size_t DuckDbRawDataRepository::cleanup_before(Timestamp cutoff, const std::string& owner_id) {
+  std::string condition = "\"timestamp\" < ?";
+  std::vector<Param> params{cutoff};
+  if (!owner_id.empty()) {
+    condition += " AND owner_id = ?";
+    params.emplace_back(owner_id);
+  }
+  return ctx_.write([&](Connection& connection) {
+    connection.run(
+        "DELETE FROM episode_raw_data WHERE raw_data_id IN "
+        "(SELECT data_id FROM raw_data WHERE " +
+            condition + ")",
+        params);
+    return static_cast<std::size_t>(
+        connection.run("DELETE FROM raw_data WHERE " + condition, params).rows_changed());
+  });
+}
+
+std::size_t DuckDbRawDataRepository::count(const std::string& owner_id) {
+  return ctx_.read([&](Connection& connection) {
+    Result result =
+        owner_id.empty()
+            ? connection.run("SELECT count(*) FROM raw_data")
+            : connection.run("SELECT count(*) FROM raw_data WHERE owner_id = ?", {owner_id});
+    return static_cast<std::size_t>(result.single_int64());
+  });
+}
+
+}  // namespace nemori::detail::duck

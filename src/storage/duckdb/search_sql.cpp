@@ -1,0 +1,190 @@
+#include "storage/duckdb/search_sql.h"
+
+#include <limits>
+
+#include "nemori/core/utf8.h"
+#include "storage/duckdb/json_equal_function.h"
+#include "storage/duckdb/rows.h"
+#include "storage/filter_eval.h"
+
+namespace nemori::detail::duck {
+
+namespace {
+
+// A conjunction of conditions with their parameters, in placeholder order.
+class Where {
+ public:
+  // Adds a condition with the parameters of its placeholders.
+  template <typename... P>
+  void add(std::string condition, P&&... params) {
+    sql_ += sql_.empty() ? " WHERE " : " AND ";
+    sql_ += condition;
+    (params_.emplace_back(std::forward<P>(params)), ...);
+  }
+  // `column` equals one of `values` (no condition when empty). One value compares with =,
+  // so that DuckDB can answer it from the column's ART index.
+  void any_of(const std::string& column, const std::vector<std::string>& values) {
+    if (values.empty()) return;
+    if (values.size() == 1) {
+      add(column + " = ?", values.front());
+    } else {
+      add(column + " IN (SELECT unnest(?::VARCHAR[]))", values);
+    }
+  }
+  // Every key of `filter` is present in the JSON text `column` under `prefix` with a value
+  // equal to the filter's (nemori_json_equal: numbers by value).
+  void metadata(const std::string& column, std::string_view prefix, const nlohmann::json& filter) {
+    for (auto it = filter.begin(); it != filter.end(); ++it) {
+      add(std::string(kJsonEqualFunction) + "(json_extract(" + column + ", ?)::VARCHAR, ?)",
+          json_pointer(prefix, it.key()), it.value().dump());
+    }
+  }
+  const std::string& sql() const { return sql_; }
+  const std::vector<Param>& params() const { return params_; }
+
+ private:
+  std::string sql_;
+  std::vector<Param> params_;
+};
+
+const char* direction(SortOrder order) {
+  return order == SortOrder::kAsc ? " ASC" : " DESC";
+}
+
+std::int64_t clamp_count(std::size_t n) {
+  constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+  return static_cast<std::int64_t>(n > kMax ? kMax : n);
+}
+
+SearchSql assemble(const std::string& columns, const std::string& table, const Where& where,
+                   const std::string& order_by, std::optional<std::size_t> limit,
+                   std::size_t offset) {
+  SearchSql sql;
+  sql.page = "SELECT " + columns + " FROM " + table + where.sql() + " ORDER BY " + order_by;
+  sql.page_params = where.params();
+  if (limit) {
+    sql.page += " LIMIT ?";
+    sql.page_params.emplace_back(clamp_count(*limit));
+  }
+  if (offset > 0) {
+    sql.page += " OFFSET ?";
+    sql.page_params.emplace_back(clamp_count(offset));
+  }
+  sql.count = "SELECT count(*) FROM " + table + where.sql();
+  sql.count_params = where.params();
+  return sql;
+}
+
+std::vector<std::string> texts(const auto& values) {
+  std::vector<std::string> out;
+  out.reserve(values.size());
+  for (const auto& value : values) out.emplace_back(to_string(value));
+  return out;
+}
+
+std::vector<std::string> folded(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  out.reserve(values.size());
+  for (const std::string& value : values) out.push_back(fold_case(value));
+  return out;
+}
+
+void time_filters(Where& where, const std::optional<TimeRange>& range,
+                  const std::optional<int>& recent_hours, Timestamp now) {
+  if (range && range->start) where.add("\"timestamp\" >= ?", *range->start);
+  if (range && range->end) where.add("\"timestamp\" <= ?", *range->end);
+  if (recent_hours) where.add("\"timestamp\" >= ?", recent_cutoff(now, *recent_hours));
+}
+
+}  // namespace
+
+std::string json_pointer(std::string_view prefix, std::string_view key) {
+  std::string pointer(prefix);
+  pointer += '/';
+  for (char c : key) {
+    if (c == '~') {
+      pointer += "~0";
+    } else if (c == '/') {
+      pointer += "~1";
+    } else {
+      pointer += c;
+    }
+  }
+  return pointer;
+}
+
+SearchSql raw_search_sql(const RawDataQuery& query, Timestamp now) {
+  Where where;
+  if (!query.data_ids.empty()) {
+    where.add("data_id IN (SELECT unnest(?::VARCHAR[]))", query.data_ids);
+  }
+  where.any_of("owner_id", query.owner_ids);
+  if (!query.data_types.empty()) {
+    where.add("list_contains(?::VARCHAR[], data_type)", texts(query.data_types));
+  }
+  if (!query.sources.empty()) where.add("list_contains(?::VARCHAR[], source)", query.sources);
+  time_filters(where, query.time_range, query.recent_hours, now);
+  if (query.processed) where.add("processed = ?", *query.processed);
+  if (query.content_contains) {
+    where.add("contains(search_text, ?)", fold_case(*query.content_contains));
+  }
+  where.metadata("event_metadata", "", query.metadata);
+
+  // kRelevance means timestamp order for raw events.
+  const char* dir = direction(query.sort_order);
+  const std::string order_by = std::string("\"timestamp\"") + dir + ", data_id" + dir;
+  return assemble(raw_event_columns(), "raw_data", where, order_by, query.limit, query.offset);
+}
+
+SearchSql episode_search_sql(const EpisodeQuery& query, Timestamp now) {
+  Where where;
+  if (!query.episode_ids.empty()) {
+    where.add("episode_id IN (SELECT unnest(?::VARCHAR[]))", query.episode_ids);
+  }
+  where.any_of("owner_id", query.owner_ids);
+  if (!query.episode_types.empty()) {
+    where.add("list_contains(?::VARCHAR[], episode_type)", texts(query.episode_types));
+  }
+  if (!query.levels.empty()) {
+    std::vector<std::int64_t> levels;
+    for (EpisodeLevel level : query.levels) levels.push_back(static_cast<std::int64_t>(level));
+    where.add("list_contains(?::INTEGER[], \"level\")", std::move(levels));
+  }
+  time_filters(where, query.time_range, query.recent_hours, now);
+  if (query.text_search) where.add("contains(search_text, ?)", fold_case(*query.text_search));
+  if (!query.keywords.empty()) {
+    where.add("list_has_any(keywords_folded, ?::VARCHAR[])", folded(query.keywords));
+  }
+  if (!query.entities.empty()) {
+    where.add("list_has_any(entities_folded, ?::VARCHAR[])", folded(query.entities));
+  }
+  if (!query.topics.empty()) {
+    where.add("list_has_any(topics_folded, ?::VARCHAR[])", folded(query.topics));
+  }
+  where.metadata("event_metadata", "/custom_fields", query.metadata);
+  if (query.min_importance) where.add("importance_score >= ?", *query.min_importance);
+  if (query.max_importance) where.add("importance_score <= ?", *query.max_importance);
+  if (query.min_recall_count) where.add("recall_count >= ?", *query.min_recall_count);
+  if (query.max_recall_count) where.add("recall_count <= ?", *query.max_recall_count);
+
+  const std::string dir = direction(query.sort_order);
+  std::string order_by;
+  switch (query.sort_by) {
+    case SortBy::kTimestamp:
+      order_by = "\"timestamp\"" + dir;
+      break;
+    case SortBy::kImportance:
+      order_by = "importance_score" + dir;
+      break;
+    case SortBy::kRecallCount:
+      order_by = "recall_count" + dir;
+      break;
+    case SortBy::kRelevance:
+      order_by = "importance_score" + dir + ", recall_count" + dir + ", \"timestamp\"" + dir;
+      break;
+  }
+  order_by += ", episode_id" + dir;
+  return assemble(episode_columns(), "episodes", where, order_by, query.limit, query.offset);
+}
+
+}  // namespace nemori::detail::duck

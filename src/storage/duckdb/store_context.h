@@ -1,0 +1,94 @@
+// What the DuckDB repositories share: the database, its connections and the open/closed state.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <type_traits>
+#include <utility>
+
+#include "nemori/storage/config.h"
+#include "storage/duckdb/connection.h"
+#include "storage/duckdb/connection_pool.h"
+#include "storage/duckdb/database.h"
+#include "storage/duckdb/transaction.h"
+
+namespace nemori::detail::duck {
+
+/// The concurrency model of the backend:
+/// - reads run on pooled connections, one per concurrent reader, in parallel (DuckDB's MVCC
+///   gives each statement or read transaction a consistent snapshot);
+/// - writes run on one writer connection under the database's write mutex, each in one
+///   transaction, so writers never hit DuckDB's optimistic write-write conflicts (which would
+///   abort one of two concurrent increments) and a call that returns has committed;
+/// - every call holds a shared lock on the open state; close() takes it exclusively, so it
+///   waits for calls in flight, and later calls throw StorageError.
+class StoreContext {
+ public:
+  /// Opens the database at config.path and migrates its schema. Throws StorageError.
+  explicit StoreContext(const StorageConfig& config);
+
+  /// Proof that the store is open for the duration of one call.
+  using Use = std::shared_lock<std::shared_mutex>;
+  /// Throws StorageError when the store is closed.
+  Use enter() const;
+
+  /// Runs fn(Connection&) on a pooled reader connection inside one read transaction, so that
+  /// its statements see one snapshot (and are planned for it; see Connection). Throws
+  /// StorageError when closed.
+  template <typename Fn>
+  auto read(Fn&& fn) {
+    Use use = enter();
+    ConnectionPool::Lease lease = pool_->acquire();
+    return in_transaction(*lease, std::forward<Fn>(fn));
+  }
+
+  /// Runs fn(Connection&) on the writer connection inside one transaction, holding the write
+  /// mutex; commits when fn returns, rolls back when it throws.
+  template <typename Fn>
+  auto write(Fn&& fn) {
+    Use use = enter();
+    std::lock_guard lock(database_->write_mutex());
+    return in_transaction(*writer_, std::forward<Fn>(fn));
+  }
+
+  /// Releases every connection and the database; later calls throw. Idempotent.
+  void close();
+  /// True after close().
+  bool closed() const;
+
+  /// The configuration the store was opened with.
+  const StorageConfig& config() const { return config_; }
+  /// The database (valid while open).
+  Database& database() const { return *database_; }
+  /// The reader pool (valid while open).
+  ConnectionPool& pool() const { return *pool_; }
+  /// The schema version in place.
+  int schema_version() const { return schema_version_; }
+
+ private:
+  // Runs fn(connection) in a transaction: commits when it returns, rolls back when it throws.
+  template <typename Fn>
+  static auto in_transaction(Connection& connection, Fn&& fn) {
+    Transaction transaction(connection);
+    if constexpr (std::is_void_v<decltype(fn(connection))>) {
+      fn(connection);
+      transaction.commit();
+    } else {
+      auto result = fn(connection);
+      transaction.commit();
+      return result;
+    }
+  }
+
+  StorageConfig config_;
+  mutable std::shared_mutex state_mutex_;
+  bool closed_ = false;
+  std::shared_ptr<Database> database_;
+  std::unique_ptr<Connection> writer_;
+  std::unique_ptr<ConnectionPool> pool_;
+  int schema_version_ = 0;
+};
+
+}  // namespace nemori::detail::duck

@@ -1,0 +1,544 @@
+#include "nemori/storage/dump.h"
+
+#include <algorithm>
+#include <istream>
+#include <limits>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "nemori/core/error.h"
+#include "nemori/core/json.h"
+#include "nemori/core/time.h"
+#include "storage/record_validation.h"
+
+namespace nemori {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kFormat = "nemori-dump";
+constexpr std::int64_t kVersion = 1;
+// Rows per search page while listing what to dump.
+constexpr std::size_t kListPage = 5000;
+// Records per read while writing a dump.
+constexpr std::size_t kWriteBatch = 1000;
+
+// ---------------------------------------------------------------------------------------------
+// Reading a store in dump order
+// ---------------------------------------------------------------------------------------------
+
+// Everything a dump or copy will hold, listed (as ids) before anything is written.
+struct DumpPlan {
+  std::vector<std::string> raw_ids;      // by owner, then data_id
+  std::vector<std::string> episode_ids;  // by owner, then episode_id
+  std::vector<EpisodeLink> links;        // by owner, then episode_id, then raw_data_id
+  std::size_t total() const { return raw_ids.size() + episode_ids.size() + links.size(); }
+};
+
+std::vector<std::string> sorted_unique(std::vector<std::string> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+std::vector<std::string> raw_ids_of(Storage& storage, const std::string& owner) {
+  std::vector<std::string> ids;
+  RawDataQuery query;
+  query.owner_ids = {owner};
+  query.sort_by = SortBy::kTimestamp;
+  query.sort_order = SortOrder::kAsc;
+  query.limit = kListPage;
+  while (true) {
+    const RawDataSearchResult page = storage.raw_data().search(query);
+    for (const RawEvent& event : page.events) ids.push_back(event.data_id);
+    if (!page.has_more || page.events.empty()) break;
+    query.offset += page.events.size();
+  }
+  return sorted_unique(std::move(ids));
+}
+
+std::vector<std::string> episode_ids_of(Storage& storage, const std::string& owner) {
+  std::vector<std::string> ids;
+  EpisodeQuery query;
+  query.owner_ids = {owner};
+  query.sort_by = SortBy::kTimestamp;
+  query.sort_order = SortOrder::kAsc;
+  query.limit = kListPage;
+  while (true) {
+    const EpisodeSearchResult page = storage.episodes().search(query);
+    for (const Episode& episode : page.episodes) ids.push_back(episode.episode_id);
+    if (!page.has_more || page.episodes.empty()) break;
+    query.offset += page.episodes.size();
+  }
+  return sorted_unique(std::move(ids));
+}
+
+DumpPlan plan_dump(Storage& storage, const std::string& owner_id) {
+  const std::vector<std::string> owners =
+      owner_id.empty() ? storage.list_owners() : std::vector<std::string>{owner_id};
+  DumpPlan plan;
+  for (const std::string& owner : owners) {
+    for (std::string& id : raw_ids_of(storage, owner)) plan.raw_ids.push_back(std::move(id));
+  }
+  for (const std::string& owner : owners) {
+    for (std::string& id : episode_ids_of(storage, owner)) {
+      plan.episode_ids.push_back(std::move(id));
+    }
+  }
+  for (const std::string& owner : owners) {
+    for (EpisodeLink& link : storage.episodes().links(owner)) plan.links.push_back(std::move(link));
+  }
+  return plan;
+}
+
+[[noreturn]] void changed_during_read(std::string_view what, const std::string& id) {
+  throw StorageError(std::string(what) + " \"" + id +
+                     "\" disappeared while it was being read; the store changed during the "
+                     "dump or copy, retry it");
+}
+
+// Reads the records of `ids` in chunks and hands each chunk to `sink`.
+template <typename Sink>
+void for_each_raw_batch(Storage& storage, const std::vector<std::string>& ids, std::size_t batch,
+                        Sink sink) {
+  for (std::size_t i = 0; i < ids.size(); i += batch) {
+    const std::span<const std::string> chunk(ids.data() + i, std::min(batch, ids.size() - i));
+    std::vector<RawEvent> events;
+    events.reserve(chunk.size());
+    auto found = storage.raw_data().get_batch(chunk);
+    for (std::size_t k = 0; k < found.size(); ++k) {
+      if (!found[k]) changed_during_read("raw event", chunk[k]);
+      events.push_back(std::move(*found[k]));
+    }
+    sink(events);
+  }
+}
+
+template <typename Sink>
+void for_each_episode_batch(Storage& storage, const std::vector<std::string>& ids,
+                            std::size_t batch, Sink sink) {
+  for (std::size_t i = 0; i < ids.size(); i += batch) {
+    const std::span<const std::string> chunk(ids.data() + i, std::min(batch, ids.size() - i));
+    std::vector<Episode> episodes;
+    episodes.reserve(chunk.size());
+    auto found = storage.episodes().get_batch(chunk);
+    for (std::size_t k = 0; k < found.size(); ++k) {
+      if (!found[k]) changed_during_read("episode", chunk[k]);
+      episodes.push_back(std::move(*found[k]));
+    }
+    sink(episodes);
+  }
+}
+
+// Links `links` (sorted by episode) with one link() call per episode and at most `batch` raw
+// ids per call; `done` is called with the number of links after each call.
+template <typename Done>
+void write_links(Storage& storage, const std::vector<EpisodeLink>& links, std::size_t batch,
+                 Done done) {
+  std::size_t i = 0;
+  while (i < links.size()) {
+    const std::string& episode_id = links[i].episode_id;
+    std::vector<std::string> raw_ids;
+    std::size_t j = i;
+    while (j < links.size() && links[j].episode_id == episode_id && raw_ids.size() < batch) {
+      raw_ids.push_back(links[j].raw_data_id);
+      ++j;
+    }
+    storage.episodes().link(episode_id, raw_ids);
+    done(j - i);
+    i = j;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dump lines
+// ---------------------------------------------------------------------------------------------
+
+std::string header_line(const DumpCounts& counts) {
+  nlohmann::ordered_json header;
+  header["format"] = kFormat;
+  header["version"] = kVersion;
+  header["raw_events"] = counts.raw_events;
+  header["episodes"] = counts.episodes;
+  header["links"] = counts.links;
+  header["created_at"] = format_iso8601(now_utc());
+  return header.dump();
+}
+
+std::string link_line(const EpisodeLink& link) {
+  nlohmann::ordered_json line;
+  line["type"] = "link";
+  line["episode_id"] = link.episode_id;
+  line["raw_data_id"] = link.raw_data_id;
+  return line.dump();
+}
+
+// Exactly the stored episode: episode_from_json() fills an empty title or summary, a dump
+// must not.
+Episode episode_from_dump(const json& data, std::string_view path) {
+  Episode episode = episode_from_json(data, path);
+  if (const auto it = data.find("title"); it != data.end() && it->is_string()) {
+    episode.title = it->get<std::string>();
+  }
+  if (const auto it = data.find("summary"); it != data.end() && it->is_string()) {
+    episode.summary = it->get<std::string>();
+  }
+  detail::validate_for_storage(episode);
+  return episode;
+}
+
+RawEvent raw_event_from_dump(const json& data, std::string_view path) {
+  RawEvent event = raw_event_from_json(data, path);
+  detail::validate_for_storage(event, std::numeric_limits<std::size_t>::max());
+  return event;
+}
+
+// One parsed line of a dump.
+struct DumpRecord {
+  enum class Kind { kRawEvent, kEpisode, kLink } kind = Kind::kRawEvent;
+  RawEvent raw_event;
+  Episode episode;
+  EpisodeLink link;
+};
+
+std::string line_prefix(std::size_t line) {
+  return "dump line " + std::to_string(line) + ": ";
+}
+
+[[noreturn]] void bad_line(std::size_t line, const std::string& problem) {
+  throw ValidationError(line_prefix(line) + problem);
+}
+
+const std::string& required_id(const json& object, std::string_view key, std::size_t line) {
+  const auto it = object.find(key);
+  if (it == object.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
+    bad_line(line, "\"" + std::string(key) + "\" must be a non-empty string");
+  }
+  return it->get_ref<const std::string&>();
+}
+
+// Parses one record line; throws ValidationError naming the line.
+DumpRecord parse_record(const std::string& text, std::size_t line) {
+  const json j = parse_json(text, "dump line " + std::to_string(line));
+  if (!j.is_object()) bad_line(line, "expected a JSON object");
+  const auto type = j.find("type");
+  if (type == j.end() || !type->is_string()) bad_line(line, "\"type\" must be a string");
+  const std::string& kind = type->get_ref<const std::string&>();
+  DumpRecord record;
+  try {
+    if (kind == "link") {
+      record.kind = DumpRecord::Kind::kLink;
+      record.link =
+          EpisodeLink{required_id(j, "episode_id", line), required_id(j, "raw_data_id", line)};
+      return record;
+    }
+    const auto data = j.find("data");
+    if (kind != "raw_event" && kind != "episode") {
+      bad_line(line, "unknown record type \"" + kind + "\" (valid: raw_event, episode, link)");
+    }
+    if (data == j.end() || !data->is_object()) bad_line(line, "\"data\" must be a JSON object");
+    if (kind == "raw_event") {
+      record.kind = DumpRecord::Kind::kRawEvent;
+      required_id(*data, "data_id", line);
+      required_id(*data, "owner_id", line);
+      record.raw_event = raw_event_from_dump(*data, "raw_event");
+    } else {
+      record.kind = DumpRecord::Kind::kEpisode;
+      required_id(*data, "episode_id", line);
+      record.episode = episode_from_dump(*data, "episode");
+    }
+  } catch (const ValidationError& e) {
+    const std::string message = e.what();
+    if (message.starts_with("dump line ")) throw;
+    bad_line(line, message);
+  }
+  return record;
+}
+
+// Header counts of a dump, checked against its content.
+DumpCounts parse_header(const std::string& text) {
+  const json j = parse_json(text, "dump line 1");
+  const auto format = j.is_object() ? j.find("format") : j.end();
+  if (!j.is_object() || format == j.end() || !format->is_string() ||
+      format->get_ref<const std::string&>() != kFormat) {
+    bad_line(1, "not a nemori dump (the first line must be a header with \"format\": \"" +
+                    std::string(kFormat) + "\")");
+  }
+  const auto version = j.find("version");
+  if (version == j.end() || !version->is_number_integer() ||
+      version->get<std::int64_t>() != kVersion) {
+    bad_line(1, "unsupported dump version " + (version == j.end() ? "(none)" : version->dump()) +
+                    " (this build reads version " + std::to_string(kVersion) + ")");
+  }
+  auto count = [&](std::string_view key) -> std::size_t {
+    const auto it = j.find(key);
+    if (it == j.end() || !(it->is_number_unsigned() || it->is_number_integer()) ||
+        it->get<std::int64_t>() < 0) {
+      bad_line(1, "\"" + std::string(key) + "\" must be a non-negative integer");
+    }
+    return it->get<std::size_t>();
+  };
+  return DumpCounts{count("raw_events"), count("episodes"), count("links")};
+}
+
+bool is_blank(const std::string& line) {
+  return std::all_of(line.begin(), line.end(),
+                     [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
+}
+
+// Reads the next non-blank line; false at the end.
+bool next_line(std::istream& in, std::string& text, std::size_t& line) {
+  while (std::getline(in, text)) {
+    ++line;
+    if (!is_blank(text)) return true;
+  }
+  return false;
+}
+
+std::string plural(std::size_t n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+
+// Reads a whole dump without writing anything and checks it: every line decodes, sections come
+// in order, ids are unique, links point at records of the dump, counts match the header.
+DumpCounts check_dump(std::istream& in) {
+  std::string text;
+  std::size_t line = 0;
+  if (!next_line(in, text, line)) {
+    throw ValidationError("dump line 1: the dump is empty (expected a nemori-dump header)");
+  }
+  const DumpCounts header = parse_header(text);
+  DumpCounts seen;
+  std::unordered_map<std::string, std::size_t> raw_lines, episode_lines;
+  std::set<std::pair<std::string, std::string>> links;
+  int section = 0;  // 0 raw events, 1 episodes, 2 links
+  while (next_line(in, text, line)) {
+    DumpRecord record = parse_record(text, line);
+    const int record_section = static_cast<int>(record.kind);
+    if (record_section < section) {
+      bad_line(line, "records are out of order (raw events, then episodes, then links)");
+    }
+    section = record_section;
+    switch (record.kind) {
+      case DumpRecord::Kind::kRawEvent: {
+        const auto [it, inserted] = raw_lines.emplace(record.raw_event.data_id, line);
+        if (!inserted) {
+          bad_line(line, "raw event \"" + it->first + "\" appears twice (first on line " +
+                             std::to_string(it->second) + ")");
+        }
+        ++seen.raw_events;
+        break;
+      }
+      case DumpRecord::Kind::kEpisode: {
+        const auto [it, inserted] = episode_lines.emplace(record.episode.episode_id, line);
+        if (!inserted) {
+          bad_line(line, "episode \"" + it->first + "\" appears twice (first on line " +
+                             std::to_string(it->second) + ")");
+        }
+        ++seen.episodes;
+        break;
+      }
+      case DumpRecord::Kind::kLink: {
+        const EpisodeLink& link = record.link;
+        if (!episode_lines.contains(link.episode_id)) {
+          bad_line(line,
+                   "link to episode \"" + link.episode_id + "\", which the dump does not hold");
+        }
+        if (!raw_lines.contains(link.raw_data_id)) {
+          bad_line(line,
+                   "link to raw event \"" + link.raw_data_id + "\", which the dump does not hold");
+        }
+        if (!links.emplace(link.episode_id, link.raw_data_id).second) {
+          bad_line(line, "link " + link.episode_id + " -> " + link.raw_data_id + " appears twice");
+        }
+        ++seen.links;
+        break;
+      }
+    }
+  }
+  if (in.bad()) throw StorageError("reading the dump failed");
+  if (seen != header) {
+    bad_line(1, "the header announces " + plural(header.raw_events, "raw event") + ", " +
+                    plural(header.episodes, "episode") + " and " + plural(header.links, "link") +
+                    " but the dump holds " + plural(seen.raw_events, "raw event") + ", " +
+                    plural(seen.episodes, "episode") + " and " + plural(seen.links, "link") +
+                    " (is the file truncated?)");
+  }
+  return header;
+}
+
+// Writes a checked dump into `storage` in batches.
+void write_checked_dump(Storage& storage, std::istream& in, std::size_t batch_size,
+                        std::size_t total, const DumpProgress& progress) {
+  std::string text;
+  std::size_t line = 0;
+  next_line(in, text, line);  // the header
+  std::size_t done = 0;
+  std::vector<RawEvent> raw_batch;
+  std::vector<Episode> episode_batch;
+  std::vector<EpisodeLink> link_batch;
+  auto report = [&](std::size_t n) {
+    done += n;
+    if (progress) progress(done, total);
+  };
+  auto flush = [&] {
+    if (!raw_batch.empty()) {
+      storage.raw_data().store_batch(raw_batch);
+      report(raw_batch.size());
+      raw_batch.clear();
+    }
+    if (!episode_batch.empty()) {
+      storage.episodes().store_batch(episode_batch);
+      report(episode_batch.size());
+      episode_batch.clear();
+    }
+    if (!link_batch.empty()) {
+      write_links(storage, link_batch, batch_size, report);
+      link_batch.clear();
+    }
+  };
+  while (next_line(in, text, line)) {
+    DumpRecord record = parse_record(text, line);
+    switch (record.kind) {
+      case DumpRecord::Kind::kRawEvent:
+        raw_batch.push_back(std::move(record.raw_event));
+        if (raw_batch.size() >= batch_size) flush();
+        break;
+      case DumpRecord::Kind::kEpisode:
+        if (!raw_batch.empty()) flush();
+        episode_batch.push_back(std::move(record.episode));
+        if (episode_batch.size() >= batch_size) flush();
+        break;
+      case DumpRecord::Kind::kLink:
+        if (!episode_batch.empty() || !raw_batch.empty()) flush();
+        link_batch.push_back(std::move(record.link));
+        if (link_batch.size() >= batch_size) flush();
+        break;
+    }
+  }
+  flush();
+}
+
+void require_positive_batch(std::size_t batch_size) {
+  if (batch_size == 0) throw ValidationError("batch_size", "must be positive");
+}
+
+DumpCounts counts_of(Storage& storage) {
+  return DumpCounts{storage.raw_data().count(""), storage.episodes().count(""),
+                    storage.episodes().links("").size()};
+}
+
+void verify_counts(Storage& storage, const DumpCounts& expected, std::string_view operation) {
+  const DumpCounts actual = counts_of(storage);
+  if (actual == expected) return;
+  throw StorageError(
+      std::string(operation) + " wrote " + plural(actual.raw_events, "raw event") + ", " +
+      plural(actual.episodes, "episode") + " and " + plural(actual.links, "link") +
+      " but expected " + plural(expected.raw_events, "raw event") + ", " +
+      plural(expected.episodes, "episode") + " and " + plural(expected.links, "link") +
+      "; another writer may be using the target store");
+}
+
+}  // namespace
+
+DumpCounts write_dump(Storage& storage, std::ostream& out, const std::string& owner_id,
+                      const DumpProgress& progress) {
+  const DumpPlan plan = plan_dump(storage, owner_id);
+  const DumpCounts counts{plan.raw_ids.size(), plan.episode_ids.size(), plan.links.size()};
+  const std::size_t total = plan.total();
+  std::size_t done = 0;
+  auto report = [&](std::size_t n) {
+    done += n;
+    if (progress) progress(done, total);
+  };
+  out << header_line(counts) << '\n';
+  for_each_raw_batch(storage, plan.raw_ids, kWriteBatch, [&](const std::vector<RawEvent>& batch) {
+    for (const RawEvent& event : batch) {
+      out << R"({"type":"raw_event","data":)" << to_json(event).dump() << "}\n";
+    }
+    report(batch.size());
+  });
+  for_each_episode_batch(
+      storage, plan.episode_ids, kWriteBatch, [&](const std::vector<Episode>& batch) {
+        for (const Episode& episode : batch) {
+          out << R"({"type":"episode","data":)" << to_json(episode).dump() << "}\n";
+        }
+        report(batch.size());
+      });
+  for (std::size_t i = 0; i < plan.links.size(); ++i) {
+    out << link_line(plan.links[i]) << '\n';
+    if ((i + 1) % kWriteBatch == 0 || i + 1 == plan.links.size()) {
+      report(i % kWriteBatch + 1);
+    }
+  }
+  out.flush();
+  if (!out) throw StorageError("writing the dump failed (disk full or stream closed?)");
+  return counts;
+}
+
+DumpCounts restore_dump(Storage& storage, std::istream& in, bool replace, std::size_t batch_size,
+                        const DumpProgress& progress) {
+  require_positive_batch(batch_size);
+  const std::vector<std::string> owners = storage.list_owners();
+  if (!owners.empty() && !replace) {
+    throw ConfigError("the target storage is not empty (" + plural(owners.size(), "owner") +
+                      "); restore into an empty store, or pass replace to delete its data first");
+  }
+  // A non-seekable stream (a pipe) is buffered so that it can be read twice.
+  std::stringstream buffer;
+  std::istream* source = &in;
+  const std::streampos start = in.tellg();
+  if (start == std::streampos(-1)) {
+    buffer << in.rdbuf();
+    source = &buffer;
+  }
+  const std::streampos begin = source->tellg();
+  const DumpCounts header = check_dump(*source);
+
+  for (const std::string& owner : owners) storage.delete_owner(owner);
+  source->clear();
+  source->seekg(begin);
+  write_checked_dump(storage, *source, batch_size,
+                     header.raw_events + header.episodes + header.links, progress);
+  verify_counts(storage, header, "restore");
+  return header;
+}
+
+DumpCounts copy_storage(Storage& from, Storage& to, std::size_t batch_size,
+                        const DumpProgress& progress) {
+  require_positive_batch(batch_size);
+  if (&from == &to) throw ConfigError("copy_storage: the source and the target are the same store");
+  const std::vector<std::string> target_owners = to.list_owners();
+  if (!target_owners.empty()) {
+    throw ConfigError("the target storage is not empty (" + plural(target_owners.size(), "owner") +
+                      "); copy into an empty store");
+  }
+  const DumpPlan plan = plan_dump(from, "");
+  const DumpCounts counts{plan.raw_ids.size(), plan.episode_ids.size(), plan.links.size()};
+  const std::size_t total = plan.total();
+  std::size_t done = 0;
+  auto report = [&](std::size_t n) {
+    done += n;
+    if (progress) progress(done, total);
+  };
+  for_each_raw_batch(from, plan.raw_ids, batch_size, [&](const std::vector<RawEvent>& batch) {
+    to.raw_data().store_batch(batch);
+    report(batch.size());
+  });
+  for_each_episode_batch(from, plan.episode_ids, batch_size,
+                         [&](const std::vector<Episode>& batch) {
+                           to.episodes().store_batch(batch);
+                           report(batch.size());
+                         });
+  write_links(to, plan.links, batch_size, report);
+  verify_counts(to, counts, "copy");
+  return counts;
+}
+
+}  // namespace nemori

@@ -1,0 +1,1045 @@
+// The PostgreSQL backend: both repositories over a connection pool (plus an optional read
+// replica pool for searches), the schema migrations, statistics and health.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <limits>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "nemori/core/error.h"
+#include "nemori/core/utf8.h"
+#include "storage/backends.h"
+#include "storage/filter_eval.h"
+#include "storage/postgres/pg_client.h"
+#include "storage/postgres/pg_pool.h"
+#include "storage/postgres/pg_rows.h"
+#include "storage/postgres/pg_schema.h"
+#include "storage/record_validation.h"
+
+namespace nemori::detail {
+
+namespace {
+
+using pg::Connection;
+using pg::Params;
+using pg::Pool;
+using pg::Result;
+
+double elapsed_ms(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+// A size or count as a bigint parameter (nullopt stays NULL: "no limit").
+std::optional<std::int64_t> as_bigint(std::optional<std::size_t> n) {
+  if (!n) return std::nullopt;
+  constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+  return static_cast<std::int64_t>(std::min(*n, kMax));
+}
+
+std::vector<std::string> storable(std::span<const std::string> ids) {
+  std::vector<std::string> out;
+  out.reserve(ids.size());
+  for (const std::string& id : ids) {
+    if (pg::storable_text(id)) out.push_back(id);
+  }
+  return out;
+}
+
+// Folds and de-duplicates the values of a keyword/entity/topic filter.
+std::vector<std::string> folded_unique(const std::vector<std::string>& items) {
+  std::vector<std::string> out = folded_list(items);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// WHERE clauses and their parameters, built together.
+class Where {
+ public:
+  // Adds a parameter and returns its placeholder.
+  template <typename T>
+  std::string param(const T& value) {
+    params.add(value);
+    return params.last();
+  }
+  // Adds a condition.
+  void add(const std::string& condition) { clauses_.push_back(condition); }
+  // " WHERE a AND b" or "".
+  std::string sql() const {
+    std::string out;
+    for (std::size_t i = 0; i < clauses_.size(); ++i)
+      out += (i == 0 ? " WHERE " : " AND ") + clauses_[i];
+    return out;
+  }
+  Params params;
+
+ private:
+  std::vector<std::string> clauses_;
+};
+
+// metadata filter: every key present with a JSON-equal value. `@>` lets the GIN index find
+// candidates (equality implies containment); jsonb equality then decides (numbers by value).
+void add_metadata_filter(Where& w, const std::string& column, const nlohmann::json& filter) {
+  if (!filter.is_object() || filter.empty()) return;
+  const std::string p = w.param(filter);
+  w.add(column + " @> " + p + "::jsonb AND NOT EXISTS (SELECT 1 FROM jsonb_each(" + p +
+        "::jsonb) f WHERE " + column + " -> f.key IS DISTINCT FROM f.value)");
+}
+
+std::string direction(SortOrder order) {
+  return order == SortOrder::kAsc ? " ASC" : " DESC";
+}
+
+std::string episode_order(SortBy sort_by, SortOrder order) {
+  const std::string d = direction(order);
+  switch (sort_by) {
+    case SortBy::kImportance:
+      return "e.importance_score" + d + ", e.episode_id" + d;
+    case SortBy::kRecallCount:
+      return "e.recall_count" + d + ", e.episode_id" + d;
+    case SortBy::kRelevance:
+      return "e.importance_score" + d + ", e.recall_count" + d + ", e.\"timestamp\"" + d +
+             ", e.episode_id" + d;
+    case SortBy::kTimestamp:
+      break;
+  }
+  return "e.\"timestamp\"" + d + ", e.episode_id" + d;
+}
+
+void require_owner(const std::string& owner_id) {
+  if (owner_id.empty()) {
+    throw ValidationError("owner_id", "is required (this lookup is per owner)");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// How long searches skip a read replica that could not be reached.
+constexpr auto kReplicaBackoff = std::chrono::seconds(30);
+
+// What both repositories share: pools, schema names, the partition cache.
+class PgContext {
+ public:
+  explicit PgContext(const StorageConfig& config)
+      : config_(config),
+        schema_(config.schema.empty() ? "public" : config.schema),
+        q_(pg::quote_ident(schema_)),
+        primary_(pool_options(config, config.url, "primary")) {
+    if (!config.read_replica_url.empty()) {
+      replica_ = std::make_unique<Pool>(pool_options(config, config.read_replica_url, "replica"));
+    }
+  }
+
+  // Opens the first connection (reporting unreachable servers at once) and migrates.
+  void open() {
+    Pool::Lease lease = primary_.acquire("opening the storage");
+    const pg::SchemaInfo info = pg::migrate(*lease, schema_, config_.partition_raw_data_by_month);
+    partitioned_ = info.partitioned;
+    schema_version_ = info.version;
+    server_version_ = lease->server_version();
+    raw_keys_ = table(partitioned_ ? "raw_data_keys" : "raw_data");
+  }
+
+  // "schema".name
+  std::string table(const char* name) const { return q_ + "." + name; }
+  // The table whose rows stand for raw events in deletes and existence checks (cascades to the
+  // partitions and links when partitioned).
+  const std::string& raw_keys() const { return raw_keys_; }
+  bool partitioned() const { return partitioned_; }
+  const StorageConfig& config() const { return config_; }
+  const std::string& schema() const { return schema_; }
+  int schema_version() const { return schema_version_; }
+  int server_version() const { return server_version_; }
+  Pool& primary() { return primary_; }
+  Pool* replica() { return replica_.get(); }
+
+  // Runs a write on the primary.
+  template <typename F>
+  auto write(std::string_view operation, F&& f) {
+    return primary_.run(operation, false, std::forward<F>(f));
+  }
+  // Runs a read on the primary (read-your-writes), retried once after a dropped connection.
+  template <typename F>
+  auto read(std::string_view operation, F&& f) {
+    return primary_.run(operation, true, std::forward<F>(f));
+  }
+  // Runs a search on the replica when one is configured and reachable, else on the primary.
+  template <typename F>
+  auto search(std::string_view operation, F&& f) {
+    if (replica_ &&
+        std::chrono::steady_clock::now().time_since_epoch().count() >= replica_retry_at_.load()) {
+      std::optional<Pool::Lease> lease;
+      try {
+        lease.emplace(replica_->acquire(operation));
+      } catch (const StorageError&) {
+        // Unreachable (or saturated): use the primary, and leave the replica alone for a while
+        // instead of paying its connect timeout on every search.
+        replica_fallbacks_.fetch_add(1);
+        replica_retry_at_.store(
+            (std::chrono::steady_clock::now() + kReplicaBackoff).time_since_epoch().count());
+      }
+      if (lease) {
+        try {
+          return f(**lease);
+        } catch (const StorageError&) {
+          if (!(*lease)->broken()) throw;
+          replica_fallbacks_.fetch_add(1);
+        }
+      }
+    }
+    return primary_.run(operation, true, std::forward<F>(f));
+  }
+
+  // Creates the monthly partitions that `timestamps` need (partitioned layout only).
+  void ensure_partitions(Connection& conn, const std::vector<Timestamp>& timestamps) {
+    if (!partitioned_) return;
+    std::vector<pg::MonthPartition> missing;
+    {
+      std::lock_guard lock(partitions_mu_);
+      std::set<long long> seen;
+      for (Timestamp t : timestamps) {
+        pg::MonthPartition p = pg::month_partition(t);
+        if (known_partitions_.count(p.key) == 0 && seen.insert(p.key).second) {
+          missing.push_back(std::move(p));
+        }
+      }
+    }
+    if (missing.empty()) return;
+    pg::ensure_partitions(conn, schema_, missing);
+    std::lock_guard lock(partitions_mu_);
+    for (const auto& p : missing) known_partitions_.insert(p.key);
+  }
+
+  std::uint64_t replica_fallbacks() const { return replica_fallbacks_.load(); }
+
+  void close() {
+    primary_.close();
+    if (replica_) replica_->close();
+  }
+
+ private:
+  static pg::PoolOptions pool_options(const StorageConfig& config, const std::string& url,
+                                      const std::string& name) {
+    pg::PoolOptions o;
+    o.connect.url = url;
+    o.connect.connect_timeout = config.connect_timeout;
+    o.connect.statement_timeout = config.statement_timeout;
+    o.size = config.pool_size == 0 ? 1 : config.pool_size;
+    o.acquire_timeout = config.acquire_timeout;
+    o.name = name;
+    return o;
+  }
+
+  StorageConfig config_;
+  std::string schema_;
+  std::string q_;
+  Pool primary_;
+  std::unique_ptr<Pool> replica_;
+  bool partitioned_ = false;
+  int schema_version_ = 0;
+  int server_version_ = 0;
+  std::string raw_keys_;
+  std::mutex partitions_mu_;
+  std::set<long long> known_partitions_;
+  std::atomic<std::uint64_t> replica_fallbacks_{0};
+  std::atomic<std::chrono::steady_clock::rep> replica_retry_at_{0};
+};
+
+// ---------------------------------------------------------------------------------------------
+
+class PgRawRepository final : public RawDataRepository {
+ public:
+  explicit PgRawRepository(PgContext& ctx) : ctx_(ctx) {}
+
+  void store(const RawEvent& event) override {
+    validate_for_storage(event, ctx_.config().max_content_bytes);
+    insert(std::span<const RawEvent>(&event, 1));
+  }
+
+  void store_batch(std::span<const RawEvent> events) override {
+    if (events.empty()) return;
+    validate_batch_for_storage(events, ctx_.config().max_content_bytes);
+    insert(events);
+  }
+
+  std::optional<RawEvent> get(const std::string& data_id) override {
+    if (!pg::storable_text(data_id)) return std::nullopt;
+    return ctx_.read("reading a raw event", [&](Connection& c) -> std::optional<RawEvent> {
+      Result r = c.exec("SELECT " + pg::raw_select_list("r") + " FROM " + ctx_.table("raw_data") +
+                            " r WHERE r.data_id = $1",
+                        Params().add(data_id));
+      if (r.rows() == 0) return std::nullopt;
+      return pg::decode_raw(r, 0);
+    });
+  }
+
+  std::vector<std::optional<RawEvent>> get_batch(std::span<const std::string> ids) override {
+    std::vector<std::optional<RawEvent>> out(ids.size());
+    const std::vector<std::string> wanted = storable(ids);
+    if (wanted.empty()) return out;
+    std::unordered_map<std::string, RawEvent> found;
+    ctx_.read("reading raw events", [&](Connection& c) {
+      found.clear();
+      Result r = c.exec("SELECT " + pg::raw_select_list("r") + " FROM " + ctx_.table("raw_data") +
+                            " r WHERE r.data_id = ANY($1::text[])",
+                        Params().add(wanted));
+      for (int i = 0; i < r.rows(); ++i) {
+        RawEvent e = pg::decode_raw(r, i);
+        std::string id = e.data_id;
+        found.emplace(std::move(id), std::move(e));
+      }
+    });
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (auto it = found.find(ids[i]); it != found.end()) out[i] = it->second;
+    }
+    return out;
+  }
+
+  bool update(const RawEvent& event) override {
+    validate_for_storage(event, ctx_.config().max_content_bytes);
+    return ctx_.write("updating a raw event", [&](Connection& c) {
+      ctx_.ensure_partitions(c, {event.temporal_info.timestamp});
+      Params p;
+      pg::append_params(p, pg::raw_row(event));
+      std::string sql = "UPDATE " + ctx_.table("raw_data") + " SET " +
+                        pg::assignments(pg::kRawInsertColumns, 1) +
+                        " WHERE data_id = $1 RETURNING data_id";
+      if (ctx_.partitioned()) {
+        sql = "WITH u AS (" + sql + "), k AS (UPDATE " + ctx_.raw_keys() +
+              " SET owner_id = $2, \"timestamp\" = $6 WHERE data_id IN (SELECT data_id FROM u)) "
+              "SELECT data_id FROM u";
+      }
+      return c.exec(sql, p).rows() > 0;
+    });
+  }
+
+  bool remove(const std::string& data_id) override {
+    if (!pg::storable_text(data_id)) return false;
+    return ctx_.write("deleting a raw event", [&](Connection& c) {
+      return c.exec("DELETE FROM " + ctx_.raw_keys() + " WHERE data_id = $1", Params().add(data_id))
+                 .affected() > 0;
+    });
+  }
+
+  RawDataSearchResult search(const RawDataQuery& query) override {
+    const auto start = std::chrono::steady_clock::now();
+    validate(query);
+    Where w;
+    if (!query.data_ids.empty()) w.add("r.data_id = ANY(" + w.param(query.data_ids) + "::text[])");
+    if (!query.owner_ids.empty()) {
+      w.add("r.owner_id = ANY(" + w.param(query.owner_ids) + "::text[])");
+    }
+    if (!query.data_types.empty()) {
+      std::vector<std::string> types;
+      for (DataType t : query.data_types) types.emplace_back(to_string(t));
+      w.add("r.data_type = ANY(" + w.param(types) + "::text[])");
+    }
+    if (!query.sources.empty()) w.add("r.source = ANY(" + w.param(query.sources) + "::text[])");
+    if (query.time_range && query.time_range->start) {
+      w.add("r.\"timestamp\" >= " + w.param(*query.time_range->start) + "::timestamptz");
+    }
+    if (query.time_range && query.time_range->end) {
+      w.add("r.\"timestamp\" <= " + w.param(*query.time_range->end) + "::timestamptz");
+    }
+    if (query.processed) w.add("r.processed = " + w.param(*query.processed) + "::boolean");
+    if (query.content_contains && !query.content_contains->empty()) {
+      w.add("strpos(r.search_text, " + w.param(fold_case(*query.content_contains)) + "::text) > 0");
+    }
+    add_metadata_filter(w, "r.metadata", query.metadata);
+    if (query.recent_hours) {
+      w.add("r.\"timestamp\" >= " + w.param(recent_cutoff(now_utc(), *query.recent_hours)) +
+            "::timestamptz");
+    }
+    const std::string d = direction(query.sort_order);
+    const std::string from = " FROM " + ctx_.table("raw_data") + " r" + w.sql();
+    Params page = w.params;
+    page.add(as_bigint(query.limit));
+    const std::string limit = page.last();
+    page.add(static_cast<std::int64_t>(as_bigint(query.offset).value_or(0)));
+    const std::string sql = "SELECT " + pg::raw_select_list("r") + ", count(*) OVER ()" + from +
+                            " ORDER BY r.\"timestamp\"" + d + ", r.data_id" + d + " LIMIT " +
+                            limit + "::int8 OFFSET " + page.last() + "::int8";
+    RawDataSearchResult result;
+    ctx_.search("searching raw events", [&](Connection& c) {
+      result = RawDataSearchResult{};
+      Result r = c.exec(sql, page);
+      for (int i = 0; i < r.rows(); ++i) result.events.push_back(pg::decode_raw(r, i));
+      if (r.rows() > 0) {
+        result.total_count = static_cast<std::size_t>(r.int64(0, pg::kRawSelectCount));
+      } else if (query.offset > 0 || query.limit == std::optional<std::size_t>(0)) {
+        result.total_count =
+            static_cast<std::size_t>(c.exec("SELECT count(*)" + from, w.params).int64(0, 0));
+      }
+    });
+    result.has_more = query.offset + result.events.size() < result.total_count;
+    result.query_time_ms = elapsed_ms(start);
+    return result;
+  }
+
+  bool mark_processed(const std::string& data_id, const std::string& version) override {
+    validate_text(version, "version");
+    if (!pg::storable_text(data_id)) return false;
+    return ctx_.write("marking a raw event processed", [&](Connection& c) {
+      return c.exec("UPDATE " + ctx_.table("raw_data") +
+                        " SET processed = true, processing_version = $2 WHERE data_id = $1",
+                    Params().add(data_id).add(version))
+                 .affected() > 0;
+    });
+  }
+
+  std::vector<bool> mark_processed_batch(std::span<const std::string> ids,
+                                         const std::string& version) override {
+    validate_text(version, "version");
+    std::vector<bool> flags(ids.size(), false);
+    const std::vector<std::string> wanted = storable(ids);
+    if (wanted.empty()) return flags;
+    std::unordered_set<std::string> done;
+    ctx_.write("marking raw events processed", [&](Connection& c) {
+      Result r = c.exec("UPDATE " + ctx_.table("raw_data") +
+                            " SET processed = true, processing_version = $2 "
+                            "WHERE data_id = ANY($1::text[]) RETURNING data_id",
+                        Params().add(wanted).add(version));
+      for (int i = 0; i < r.rows(); ++i) done.insert(r.str(i, 0));
+    });
+    for (std::size_t i = 0; i < ids.size(); ++i) flags[i] = done.count(ids[i]) > 0;
+    return flags;
+  }
+
+  std::vector<RawEvent> get_unprocessed(const std::string& owner_id, std::optional<DataType> type,
+                                        std::optional<std::size_t> limit) override {
+    Where w;
+    w.add("NOT r.processed");
+    if (!owner_id.empty()) {
+      if (!pg::storable_text(owner_id)) return {};
+      w.add("r.owner_id = " + w.param(owner_id) + "::text");
+    }
+    if (type) w.add("r.data_type = " + w.param(std::string(to_string(*type))) + "::text");
+    Params p = w.params;
+    p.add(as_bigint(limit));
+    const std::string sql = "SELECT " + pg::raw_select_list("r") + " FROM " +
+                            ctx_.table("raw_data") + " r" + w.sql() +
+                            " ORDER BY r.\"timestamp\", r.data_id LIMIT " + p.last() + "::int8";
+    return ctx_.read("reading unprocessed raw events", [&](Connection& c) {
+      Result r = c.exec(sql, p);
+      std::vector<RawEvent> out;
+      out.reserve(static_cast<std::size_t>(r.rows()));
+      for (int i = 0; i < r.rows(); ++i) out.push_back(pg::decode_raw(r, i));
+      return out;
+    });
+  }
+
+  std::size_t cleanup_before(Timestamp cutoff, const std::string& owner_id) override {
+    Where w;
+    w.add("\"timestamp\" < " + w.param(cutoff) + "::timestamptz");
+    if (!owner_id.empty()) {
+      if (!pg::storable_text(owner_id)) return 0;
+      w.add("owner_id = " + w.param(owner_id) + "::text");
+    }
+    return ctx_.write("deleting old raw events", [&](Connection& c) {
+      return c.exec("DELETE FROM " + ctx_.raw_keys() + w.sql(), w.params).affected();
+    });
+  }
+
+  std::size_t count(const std::string& owner_id) override {
+    if (!owner_id.empty() && !pg::storable_text(owner_id)) return 0;
+    return ctx_.read("counting raw events", [&](Connection& c) {
+      Result r = owner_id.empty()
+                     ? c.exec("SELECT count(*) FROM " + ctx_.raw_keys())
+                     : c.exec("SELECT count(*) FROM " + ctx_.raw_keys() + " WHERE owner_id = $1",
+                              Params().add(owner_id));
+      return static_cast<std::size_t>(r.int64(0, 0));
+    });
+  }
+
+ private:
+  // One row: a single INSERT. More: COPY inside one transaction.
+  void insert(std::span<const RawEvent> events) {
+    ctx_.write("storing raw events", [&](Connection& c) {
+      std::vector<Timestamp> times;
+      times.reserve(events.size());
+      for (const RawEvent& e : events) times.push_back(e.temporal_info.timestamp);
+      ctx_.ensure_partitions(c, times);
+      if (events.size() == 1 && !ctx_.partitioned()) {
+        Params p;
+        pg::append_params(p, pg::raw_row(events[0]));
+        c.exec("INSERT INTO " + ctx_.table("raw_data") + " (" + pg::kRawInsertColumns +
+                   ") VALUES (" + pg::placeholders(1, pg::kRawInsertCount) + ")",
+               p);
+        return;
+      }
+      std::string data;
+      std::string keys;
+      for (const RawEvent& e : events) {
+        const pg::RowValues row = pg::raw_row(e);
+        pg::append_copy_row(data, row);
+        if (ctx_.partitioned()) pg::append_copy_row(keys, {row[0], row[1], row[5]});
+      }
+      pg::Transaction tx(c);
+      if (ctx_.partitioned()) {
+        c.copy_in("COPY " + ctx_.raw_keys() + " (data_id, owner_id, \"timestamp\") FROM STDIN",
+                  keys);
+      }
+      c.copy_in("COPY " + ctx_.table("raw_data") + " (" + pg::kRawInsertColumns + ") FROM STDIN",
+                data);
+      tx.commit();
+    });
+  }
+
+  PgContext& ctx_;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+class PgEpisodeRepository final : public EpisodeRepository {
+ public:
+  explicit PgEpisodeRepository(PgContext& ctx) : ctx_(ctx) {}
+
+  void store(const Episode& episode) override {
+    validate_for_storage(episode);
+    insert(std::span<const Episode>(&episode, 1));
+  }
+
+  void store_batch(std::span<const Episode> episodes) override {
+    if (episodes.empty()) return;
+    validate_batch_for_storage(episodes);
+    insert(episodes);
+  }
+
+  std::optional<Episode> get(const std::string& episode_id) override {
+    if (!pg::storable_text(episode_id)) return std::nullopt;
+    return ctx_.read("reading an episode", [&](Connection& c) -> std::optional<Episode> {
+      Result r = c.exec("SELECT " + pg::episode_select_list("e") + " FROM " +
+                            ctx_.table("episodes") + " e WHERE e.episode_id = $1",
+                        Params().add(episode_id));
+      if (r.rows() == 0) return std::nullopt;
+      return pg::decode_episode(r, 0);
+    });
+  }
+
+  std::vector<std::optional<Episode>> get_batch(std::span<const std::string> ids) override {
+    std::vector<std::optional<Episode>> out(ids.size());
+    const std::vector<std::string> wanted = storable(ids);
+    if (wanted.empty()) return out;
+    std::unordered_map<std::string, Episode> found;
+    ctx_.read("reading episodes", [&](Connection& c) {
+      found.clear();
+      Result r = c.exec("SELECT " + pg::episode_select_list("e") + " FROM " +
+                            ctx_.table("episodes") + " e WHERE e.episode_id = ANY($1::text[])",
+                        Params().add(wanted));
+      for (int i = 0; i < r.rows(); ++i) {
+        Episode e = pg::decode_episode(r, i);
+        std::string id = e.episode_id;
+        found.emplace(std::move(id), std::move(e));
+      }
+    });
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (auto it = found.find(ids[i]); it != found.end()) out[i] = it->second;
+    }
+    return out;
+  }
+
+  bool update(const Episode& episode) override {
+    validate_for_storage(episode);
+    return ctx_.write("updating an episode", [&](Connection& c) {
+      Params p;
+      pg::append_params(p, pg::episode_row(episode));
+      // The links carry the episode's owner: keep them in step in the same statement.
+      const std::string sql =
+          "WITH u AS (UPDATE " + ctx_.table("episodes") + " SET " +
+          pg::assignments(pg::kEpisodeInsertColumns, 1) +
+          " WHERE episode_id = $1 RETURNING episode_id), l AS (UPDATE " +
+          ctx_.table("episode_raw_data") +
+          " SET owner_id = $2 WHERE episode_id IN (SELECT episode_id FROM u) AND owner_id <> $2) "
+          "SELECT episode_id FROM u";
+      return c.exec(sql, p).rows() > 0;
+    });
+  }
+
+  bool remove(const std::string& episode_id) override {
+    if (!pg::storable_text(episode_id)) return false;
+    return ctx_.write("deleting an episode", [&](Connection& c) {
+      return c.exec("DELETE FROM " + ctx_.table("episodes") + " WHERE episode_id = $1",
+                    Params().add(episode_id))
+                 .affected() > 0;
+    });
+  }
+
+  EpisodeSearchResult search(const EpisodeQuery& query) override {
+    const auto start = std::chrono::steady_clock::now();
+    validate(query);
+    Where w;
+    std::string from = " FROM " + ctx_.table("episodes") + " e";
+    std::string rank;
+    if (query.full_text) {
+      const std::string p = w.param(*query.full_text);
+      from += ", websearch_to_tsquery('english'::regconfig, " + p + "::text) q";
+      w.add("e.fts @@ q");
+      rank = "ts_rank_cd(e.fts, q)::float8";
+    }
+    if (!query.episode_ids.empty()) {
+      w.add("e.episode_id = ANY(" + w.param(query.episode_ids) + "::text[])");
+    }
+    if (!query.owner_ids.empty()) {
+      w.add("e.owner_id = ANY(" + w.param(query.owner_ids) + "::text[])");
+    }
+    if (!query.episode_types.empty()) {
+      std::vector<std::string> types;
+      for (EpisodeType t : query.episode_types) types.emplace_back(to_string(t));
+      w.add("e.episode_type = ANY(" + w.param(types) + "::text[])");
+    }
+    if (!query.levels.empty()) {
+      std::vector<std::string> levels;
+      for (EpisodeLevel l : query.levels) levels.push_back(std::to_string(static_cast<int>(l)));
+      w.add("e.level = ANY(" + w.param(levels) + "::int[])");
+    }
+    if (query.time_range && query.time_range->start) {
+      w.add("e.\"timestamp\" >= " + w.param(*query.time_range->start) + "::timestamptz");
+    }
+    if (query.time_range && query.time_range->end) {
+      w.add("e.\"timestamp\" <= " + w.param(*query.time_range->end) + "::timestamptz");
+    }
+    if (query.text_search && !query.text_search->empty()) {
+      w.add("strpos(e.search_text, " + w.param(fold_case(*query.text_search)) + "::text) > 0");
+    }
+    if (!query.keywords.empty()) {
+      w.add("e.keywords_folded && " + w.param(folded_unique(query.keywords)) + "::text[]");
+    }
+    if (!query.entities.empty()) {
+      w.add("e.entities_folded && " + w.param(folded_unique(query.entities)) + "::text[]");
+    }
+    if (!query.topics.empty()) {
+      w.add("e.topics_folded && " + w.param(folded_unique(query.topics)) + "::text[]");
+    }
+    add_metadata_filter(w, "(e.metadata -> 'custom_fields')", query.metadata);
+    if (query.min_importance) {
+      w.add("e.importance_score >= " + w.param(*query.min_importance) + "::float8");
+    }
+    if (query.max_importance) {
+      w.add("e.importance_score <= " + w.param(*query.max_importance) + "::float8");
+    }
+    if (query.min_recall_count) {
+      w.add("e.recall_count >= " + w.param(*query.min_recall_count) + "::int8");
+    }
+    if (query.max_recall_count) {
+      w.add("e.recall_count <= " + w.param(*query.max_recall_count) + "::int8");
+    }
+    if (query.recent_hours) {
+      w.add("e.\"timestamp\" >= " + w.param(recent_cutoff(now_utc(), *query.recent_hours)) +
+            "::timestamptz");
+    }
+    from += w.sql();
+    // full_text ranks first (best first); the query's own order breaks ties.
+    std::string order = episode_order(query.sort_by, query.sort_order);
+    if (!rank.empty()) order = "rank DESC, " + order;
+    Params page = w.params;
+    page.add(as_bigint(query.limit));
+    const std::string limit = page.last();
+    page.add(static_cast<std::int64_t>(as_bigint(query.offset).value_or(0)));
+    const std::string sql = "SELECT " + pg::episode_select_list("e") + ", count(*) OVER ()" +
+                            (rank.empty() ? "" : ", " + rank + " AS rank") + from + " ORDER BY " +
+                            order + " LIMIT " + limit + "::int8 OFFSET " + page.last() + "::int8";
+    return run_search(sql, page, from, w.params, !rank.empty(), query.offset,
+                      query.limit == std::optional<std::size_t>(0), start);
+  }
+
+  EpisodeSearchResult by_owner(const std::string& owner_id, std::optional<std::size_t> limit,
+                               std::size_t offset) override {
+    require_owner(owner_id);
+    EpisodeQuery query;
+    query.owner_ids = {owner_id};
+    query.limit = limit;
+    query.offset = offset;
+    query.sort_by = SortBy::kTimestamp;
+    query.sort_order = SortOrder::kDesc;
+    return search(query);
+  }
+
+  EpisodeSearchResult by_time_range(const std::string& owner_id, const TimeRange& range,
+                                    std::optional<std::size_t> limit) override {
+    require_owner(owner_id);
+    EpisodeQuery query;
+    query.owner_ids = {owner_id};
+    query.time_range = range;
+    query.limit = limit;
+    query.sort_by = SortBy::kTimestamp;
+    query.sort_order = SortOrder::kAsc;
+    return search(query);
+  }
+
+  EpisodeSearchResult recent(const std::string& owner_id, int hours,
+                             std::optional<std::size_t> limit) override {
+    EpisodeQuery query;
+    if (!owner_id.empty()) query.owner_ids = {owner_id};
+    query.recent_hours = hours;
+    query.limit = limit;
+    query.sort_by = SortBy::kTimestamp;
+    query.sort_order = SortOrder::kDesc;
+    return search(query);
+  }
+
+  bool update_importance(const std::string& episode_id, double importance) override {
+    if (!pg::storable_text(episode_id)) return false;
+    return ctx_.write("updating an episode's importance", [&](Connection& c) {
+      return c.exec("UPDATE " + ctx_.table("episodes") +
+                        " SET importance_score = $2::float8 WHERE episode_id = $1",
+                    Params().add(episode_id).add(clamp_importance(importance)))
+                 .affected() > 0;
+    });
+  }
+
+  bool mark_accessed(const std::string& episode_id, Timestamp at) override {
+    if (!pg::storable_text(episode_id)) return false;
+    return ctx_.write("marking an episode accessed", [&](Connection& c) {
+      return c.exec("UPDATE " + ctx_.table("episodes") +
+                        " SET recall_count = recall_count + 1, last_accessed = $2::timestamptz "
+                        "WHERE episode_id = $1",
+                    Params().add(episode_id).add(at))
+                 .affected() > 0;
+    });
+  }
+
+  void link(const std::string& episode_id, std::span<const std::string> raw_data_ids) override {
+    auto missing_episode = [&] {
+      return NotFoundError("episode \"" + episode_id +
+                           "\" does not exist; store it before linking (nothing was linked)");
+    };
+    auto missing_raw = [](const std::string& id) {
+      return NotFoundError("raw event \"" + id +
+                           "\" does not exist; store it before linking (nothing was linked)");
+    };
+    if (!pg::storable_text(episode_id)) throw missing_episode();
+    for (const std::string& id : raw_data_ids) {
+      if (!pg::storable_text(id)) throw missing_raw(id);
+    }
+    const std::vector<std::string> ids(raw_data_ids.begin(), raw_data_ids.end());
+    // One statement: checks the episode and every raw event, then inserts the new pairs, or
+    // nothing when anything is missing.
+    const std::string sql =
+        "WITH ids AS (SELECT id, min(ord) AS ord FROM unnest($2::text[]) WITH ORDINALITY "
+        "AS u(id, ord) GROUP BY id), "
+        "ep AS (SELECT owner_id FROM " +
+        ctx_.table("episodes") +
+        " WHERE episode_id = $1), "
+        "missing AS (SELECT id, ord FROM ids WHERE NOT EXISTS (SELECT 1 FROM " +
+        ctx_.raw_keys() +
+        " r WHERE r.data_id = ids.id)), "
+        "ins AS (INSERT INTO " +
+        ctx_.table("episode_raw_data") +
+        " (episode_id, raw_data_id, owner_id) SELECT $1, ids.id, ep.owner_id FROM ids, ep "
+        "WHERE NOT EXISTS (SELECT 1 FROM missing) ON CONFLICT DO NOTHING RETURNING 1) "
+        "SELECT (SELECT count(*) FROM ep), (SELECT id FROM missing ORDER BY ord LIMIT 1), "
+        "(SELECT count(*) FROM ins)";
+    ctx_.write("linking an episode to raw events", [&](Connection& c) {
+      Result r;
+      try {
+        r = c.exec(sql, Params().add(episode_id).add(ids));
+      } catch (const NotFoundError& e) {
+        // The episode or a raw event was deleted while linking.
+        throw NotFoundError("a record was deleted while linking episode \"" + episode_id +
+                            "\" (nothing was linked): " + e.what());
+      }
+      if (r.int64(0, 0) == 0) throw missing_episode();
+      if (!r.is_null(0, 1)) throw missing_raw(r.str(0, 1));
+    });
+  }
+
+  std::vector<std::string> raw_ids_for_episode(const std::string& episode_id) override {
+    if (!pg::storable_text(episode_id)) return {};
+    return ctx_.read("reading an episode's raw events", [&](Connection& c) {
+      Result r = c.exec("SELECT l.raw_data_id FROM " + ctx_.table("episode_raw_data") + " l JOIN " +
+                            ctx_.table("raw_data") +
+                            " r ON r.data_id = l.raw_data_id WHERE l.episode_id = $1 "
+                            "ORDER BY r.\"timestamp\", r.data_id",
+                        Params().add(episode_id));
+      std::vector<std::string> out;
+      out.reserve(static_cast<std::size_t>(r.rows()));
+      for (int i = 0; i < r.rows(); ++i) out.push_back(r.str(i, 0));
+      return out;
+    });
+  }
+
+  std::vector<Episode> episodes_for_raw(const std::string& raw_data_id) override {
+    if (!pg::storable_text(raw_data_id)) return {};
+    return ctx_.read("reading a raw event's episodes", [&](Connection& c) {
+      Result r = c.exec("SELECT " + pg::episode_select_list("e") + " FROM " +
+                            ctx_.table("episode_raw_data") + " l JOIN " + ctx_.table("episodes") +
+                            " e ON e.episode_id = l.episode_id WHERE l.raw_data_id = $1 "
+                            "ORDER BY e.\"timestamp\", e.episode_id",
+                        Params().add(raw_data_id));
+      std::vector<Episode> out;
+      out.reserve(static_cast<std::size_t>(r.rows()));
+      for (int i = 0; i < r.rows(); ++i) out.push_back(pg::decode_episode(r, i));
+      return out;
+    });
+  }
+
+  std::vector<EpisodeLink> links(const std::string& owner_id) override {
+    if (!owner_id.empty() && !pg::storable_text(owner_id)) return {};
+    return ctx_.read("reading links", [&](Connection& c) {
+      const std::string base =
+          "SELECT episode_id, raw_data_id FROM " + ctx_.table("episode_raw_data");
+      const std::string order = " ORDER BY episode_id, raw_data_id";
+      Result r = owner_id.empty()
+                     ? c.exec(base + order)
+                     : c.exec(base + " WHERE owner_id = $1" + order, Params().add(owner_id));
+      std::vector<EpisodeLink> out;
+      out.reserve(static_cast<std::size_t>(r.rows()));
+      for (int i = 0; i < r.rows(); ++i) out.push_back(EpisodeLink{r.str(i, 0), r.str(i, 1)});
+      return out;
+    });
+  }
+
+  std::size_t cleanup_before(Timestamp cutoff, const std::string& owner_id) override {
+    Where w;
+    w.add("\"timestamp\" < " + w.param(cutoff) + "::timestamptz");
+    if (!owner_id.empty()) {
+      if (!pg::storable_text(owner_id)) return 0;
+      w.add("owner_id = " + w.param(owner_id) + "::text");
+    }
+    return ctx_.write("deleting old episodes", [&](Connection& c) {
+      return c.exec("DELETE FROM " + ctx_.table("episodes") + w.sql(), w.params).affected();
+    });
+  }
+
+  std::size_t count(const std::string& owner_id) override {
+    if (!owner_id.empty() && !pg::storable_text(owner_id)) return 0;
+    return ctx_.read("counting episodes", [&](Connection& c) {
+      Result r =
+          owner_id.empty()
+              ? c.exec("SELECT count(*) FROM " + ctx_.table("episodes"))
+              : c.exec("SELECT count(*) FROM " + ctx_.table("episodes") + " WHERE owner_id = $1",
+                       Params().add(owner_id));
+      return static_cast<std::size_t>(r.int64(0, 0));
+    });
+  }
+
+ private:
+  void insert(std::span<const Episode> episodes) {
+    ctx_.write("storing episodes", [&](Connection& c) {
+      if (episodes.size() == 1) {
+        Params p;
+        pg::append_params(p, pg::episode_row(episodes[0]));
+        c.exec("INSERT INTO " + ctx_.table("episodes") + " (" + pg::kEpisodeInsertColumns +
+                   ") VALUES (" + pg::placeholders(1, pg::kEpisodeInsertCount) + ")",
+               p);
+        return;
+      }
+      std::string data;
+      for (const Episode& e : episodes) pg::append_copy_row(data, pg::episode_row(e));
+      pg::Transaction tx(c);
+      c.copy_in(
+          "COPY " + ctx_.table("episodes") + " (" + pg::kEpisodeInsertColumns + ") FROM STDIN",
+          data);
+      tx.commit();
+    });
+  }
+
+  EpisodeSearchResult run_search(const std::string& sql, const Params& page,
+                                 const std::string& from, const Params& where, bool ranked,
+                                 std::size_t offset, bool limit_zero,
+                                 std::chrono::steady_clock::time_point start) {
+    EpisodeSearchResult result;
+    ctx_.search("searching episodes", [&](Connection& c) {
+      result = EpisodeSearchResult{};
+      Result r = c.exec(sql, page);
+      result.episodes.reserve(static_cast<std::size_t>(r.rows()));
+      for (int i = 0; i < r.rows(); ++i) {
+        result.episodes.push_back(pg::decode_episode(r, i));
+        if (ranked) result.scores.push_back(r.float8(i, pg::kEpisodeSelectCount + 1));
+      }
+      if (r.rows() > 0) {
+        result.total_count = static_cast<std::size_t>(r.int64(0, pg::kEpisodeSelectCount));
+      } else if (offset > 0 || limit_zero) {
+        result.total_count =
+            static_cast<std::size_t>(c.exec("SELECT count(*)" + from, where).int64(0, 0));
+      }
+    });
+    result.has_more = offset + result.episodes.size() < result.total_count;
+    result.query_time_ms = elapsed_ms(start);
+    return result;
+  }
+
+  PgContext& ctx_;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+class PgStorage final : public Storage {
+ public:
+  explicit PgStorage(const StorageConfig& config) : ctx_(config), raw_(ctx_), episodes_(ctx_) {
+    ctx_.open();
+  }
+  ~PgStorage() override { close(); }
+
+  std::string backend() const override { return "postgresql"; }
+  RawDataRepository& raw_data() override { return raw_; }
+  EpisodeRepository& episodes() override { return episodes_; }
+
+  OwnerDeletion delete_owner(const std::string& owner_id) override {
+    if (owner_id.empty()) {
+      throw ValidationError("owner_id", "is required (delete_owner never means every owner)");
+    }
+    if (!pg::storable_text(owner_id)) return {};
+    // One statement, so one transaction; the links go with their episodes and raw events
+    // (ON DELETE CASCADE) and are counted before.
+    const std::string sql =
+        "WITH l AS (SELECT count(*) AS n FROM " + ctx_.table("episode_raw_data") +
+        " x WHERE x.owner_id = $1 OR x.raw_data_id IN (SELECT data_id FROM " + ctx_.raw_keys() +
+        " WHERE owner_id = $1)), "
+        "e AS (DELETE FROM " +
+        ctx_.table("episodes") +
+        " WHERE owner_id = $1 RETURNING 1), "
+        "r AS (DELETE FROM " +
+        ctx_.raw_keys() +
+        " WHERE owner_id = $1 RETURNING 1) "
+        "SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM e), (SELECT n FROM l)";
+    return ctx_.write("deleting an owner", [&](Connection& c) {
+      Result r = c.exec(sql, Params().add(owner_id));
+      OwnerDeletion d;
+      d.raw_events = static_cast<std::size_t>(r.int64(0, 0));
+      d.episodes = static_cast<std::size_t>(r.int64(0, 1));
+      d.links = static_cast<std::size_t>(r.int64(0, 2));
+      return d;
+    });
+  }
+
+  std::vector<std::string> list_owners() override {
+    return ctx_.read("listing owners", [&](Connection& c) {
+      Result r = c.exec("SELECT owner_id FROM " + ctx_.raw_keys() + " UNION SELECT owner_id FROM " +
+                        ctx_.table("episodes") + " ORDER BY 1");
+      std::vector<std::string> out;
+      out.reserve(static_cast<std::size_t>(r.rows()));
+      for (int i = 0; i < r.rows(); ++i) out.push_back(r.str(i, 0));
+      return out;
+    });
+  }
+
+  HealthStatus health() override {
+    const auto start = std::chrono::steady_clock::now();
+    HealthStatus status;
+    try {
+      ctx_.read("health check", [&](Connection& c) { c.exec("SELECT 1"); });
+      status.healthy = true;
+    } catch (const std::exception& e) {
+      status.reason = e.what();
+    }
+    status.latency_ms = elapsed_ms(start);
+    return status;
+  }
+
+  StorageStats stats() override {
+    StorageStats s;
+    s.backend = "postgresql";
+    nlohmann::json tables = nlohmann::json::object();
+    ctx_.read("computing statistics", [&](Connection& c) {
+      s = StorageStats{};
+      s.backend = "postgresql";
+      tables = nlohmann::json::object();
+      const std::string raw = ctx_.table("raw_data");
+      const std::string eps = ctx_.table("episodes");
+      const std::string links = ctx_.table("episode_raw_data");
+      const std::string ts_us = "(extract(epoch FROM %) * 1000000)::int8";
+      auto us = [&](const std::string& e) {
+        std::string out = ts_us;
+        out.replace(out.find('%'), 1, e);
+        return out;
+      };
+      Result totals =
+          c.exec("SELECT (SELECT count(*) FROM " + raw + "), (SELECT count(*) FROM " + raw +
+                 " WHERE processed), (SELECT count(*) FROM " + eps + "), (SELECT count(*) FROM " +
+                 links + "), (SELECT count(*) FROM (SELECT owner_id FROM " + ctx_.raw_keys() +
+                 " UNION SELECT owner_id FROM " + eps + ") o), " +
+                 us("(SELECT min(\"timestamp\") FROM " + raw + ")") + ", " +
+                 us("(SELECT max(\"timestamp\") FROM " + raw + ")") + ", " +
+                 us("(SELECT min(\"timestamp\") FROM " + eps + ")") + ", " +
+                 us("(SELECT max(\"timestamp\") FROM " + eps + ")"));
+      s.total_raw_data = static_cast<std::size_t>(totals.int64(0, 0));
+      s.processed_raw_data = static_cast<std::size_t>(totals.int64(0, 1));
+      s.total_episodes = static_cast<std::size_t>(totals.int64(0, 2));
+      s.total_links = static_cast<std::size_t>(totals.int64(0, 3));
+      s.owners = static_cast<std::size_t>(totals.int64(0, 4));
+      for (int col : {5, 7}) {
+        if (totals.is_null(0, col)) continue;
+        const Timestamp t = from_micros(totals.int64(0, col));
+        if (!s.oldest_data || t < *s.oldest_data) s.oldest_data = t;
+      }
+      for (int col : {6, 8}) {
+        if (totals.is_null(0, col)) continue;
+        const Timestamp t = from_micros(totals.int64(0, col));
+        if (!s.newest_data || t > *s.newest_data) s.newest_data = t;
+      }
+      Result by_type = c.exec("SELECT data_type, count(*) FROM " + raw + " GROUP BY 1");
+      for (int i = 0; i < by_type.rows(); ++i) {
+        s.raw_data_by_type[by_type.str(i, 0)] = static_cast<std::size_t>(by_type.int64(i, 1));
+      }
+      Result by_kind =
+          c.exec("SELECT episode_type, level, count(*) FROM " + eps + " GROUP BY 1, 2");
+      for (int i = 0; i < by_kind.rows(); ++i) {
+        const auto n = static_cast<std::size_t>(by_kind.int64(i, 2));
+        s.episodes_by_type[by_kind.str(i, 0)] += n;
+        s.episodes_by_level[static_cast<int>(by_kind.int64(i, 1))] += n;
+      }
+      // Sizes from the server; pg_partition_tree covers the partitions of raw_data too.
+      std::vector<std::string> names = {"raw_data", "episodes", "episode_raw_data",
+                                        "schema_migrations"};
+      if (ctx_.partitioned()) names.emplace_back("raw_data_keys");
+      Result sizes = c.exec(
+          "WITH rel AS (SELECT t.name, format('%I.%I', $1::text, t.name)::regclass AS root "
+          "FROM unnest($2::text[]) AS t(name)), "
+          "tree AS (SELECT rel.name, p.relid, p.isleaf, p.level FROM rel, "
+          "pg_partition_tree(rel.root) p UNION SELECT rel.name, rel.root, true, 0 FROM rel) "
+          "SELECT name, coalesce(sum(pg_total_relation_size(relid)), 0)::int8, "
+          "coalesce(sum(pg_indexes_size(relid)), 0)::int8, "
+          "count(*) FILTER (WHERE isleaf AND level > 0) FROM tree GROUP BY name",
+          Params().add(ctx_.schema()).add(names));
+      for (int i = 0; i < sizes.rows(); ++i) {
+        const auto total = static_cast<std::uint64_t>(sizes.int64(i, 1));
+        const auto index = static_cast<std::uint64_t>(sizes.int64(i, 2));
+        s.storage_size_bytes += total;
+        s.index_size_bytes += index;
+        nlohmann::json t = {{"total_bytes", total}, {"index_bytes", index}};
+        if (sizes.int64(i, 3) > 0) t["partitions"] = sizes.int64(i, 3);
+        tables[sizes.str(i, 0)] = t;
+      }
+      tables["raw_data"]["rows"] = s.total_raw_data;
+      tables["episodes"]["rows"] = s.total_episodes;
+      tables["episode_raw_data"]["rows"] = s.total_links;
+    });
+    s.details = {{"schema", ctx_.schema()},
+                 {"schema_version", ctx_.schema_version()},
+                 {"server_version", ctx_.server_version()},
+                 {"partitioned_raw_data", ctx_.partitioned()},
+                 {"tables", tables},
+                 {"pool", ctx_.primary().counters().to_json()}};
+    if (Pool* replica = ctx_.replica()) {
+      s.details["replica_pool"] = replica->counters().to_json();
+      s.details["replica_fallbacks"] = ctx_.replica_fallbacks();
+    }
+    return s;
+  }
+
+  void close() override { ctx_.close(); }
+
+ private:
+  PgContext ctx_;
+  PgRawRepository raw_;
+  PgEpisodeRepository episodes_;
+};
+
+}  // namespace
+
+std::unique_ptr<Storage> open_postgres_storage(const StorageConfig& config) {
+  if (config.url.empty()) {
+    throw ConfigError(
+        "url: the postgresql backend needs a connection URL such as "
+        "postgresql://user:password@host:5432/database (or set NEMORI_STORAGE_URL)");
+  }
+  pg::validate_schema_name(config.schema.empty() ? "public" : config.schema);
+  return std::make_unique<PgStorage>(config);
+}
+
+}  // namespace nemori::detail

@@ -1,0 +1,301 @@
+// The portable dump: writing, checking, restoring and copying between stores.
+#include "nemori/storage/dump.h"
+
+#include <sstream>
+#include <streambuf>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "nemori/core/error.h"
+#include "nemori/core/json.h"
+#include "nemori/core/time.h"
+#include "nemori/storage/factory.h"
+
+namespace nemori {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using Ids = std::vector<std::string>;
+
+RawEvent raw(const std::string& id, const std::string& owner, unsigned day) {
+  RawEvent e;
+  e.data_id = id;
+  e.owner_id = owner;
+  e.content = "text of " + id;
+  e.temporal_info.timestamp = make_timestamp(2024, 3, day);
+  return e;
+}
+
+Episode episode(const std::string& id, const std::string& owner, unsigned day) {
+  Episode e;
+  e.episode_id = id;
+  e.owner_id = owner;
+  e.title = "Episode " + id;
+  e.content = "Content of " + id;
+  e.temporal_info.timestamp = make_timestamp(2024, 3, day);
+  e.metadata.processing_timestamp = e.temporal_info.timestamp;
+  return e;
+}
+
+// bob: 2 raw events, 1 episode, 2 links; alice: 1 raw event, 1 episode, 1 link.
+std::unique_ptr<Storage> populated() {
+  auto s = open_storage("memory://");
+  s->raw_data().store(raw("r-b2", "bob", 1));
+  s->raw_data().store(raw("r-b1", "bob", 2));
+  s->raw_data().store(raw("r-a1", "alice", 3));
+  s->episodes().store(episode("e-b", "bob", 4));
+  s->episodes().store(episode("e-a", "alice", 5));
+  s->episodes().link("e-b", Ids{"r-b1", "r-b2"});
+  s->episodes().link("e-a", Ids{"r-a1"});
+  return s;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::string dump_of(Storage& s, const std::string& owner = "") {
+  std::ostringstream out;
+  write_dump(s, out, owner);
+  return out.str();
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& line : lines) text += line + "\n";
+  return text;
+}
+
+// The ValidationError message of restoring `text` into a new memory store, which must stay
+// empty.
+std::string restore_error(const std::string& text) {
+  auto target = open_storage("memory://");
+  std::istringstream in(text);
+  try {
+    restore_dump(*target, in, false);
+  } catch (const ValidationError& e) {
+    EXPECT_EQ(target->raw_data().count(""), 0u);
+    EXPECT_EQ(target->episodes().count(""), 0u);
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a ValidationError";
+  return "";
+}
+
+// A stream buffer that cannot seek, like a pipe.
+class PipeBuffer : public std::streambuf {
+ public:
+  explicit PipeBuffer(std::string text) : text_(std::move(text)) {
+    setg(text_.data(), text_.data(), text_.data() + text_.size());
+  }
+
+ private:
+  std::string text_;
+};
+
+TEST(WriteDump, HeaderCountsThenRecordsByOwnerAndId) {
+  auto s = populated();
+  std::ostringstream out;
+  const DumpCounts counts = write_dump(*s, out);
+  EXPECT_EQ(counts, (DumpCounts{3, 2, 3}));
+  const auto lines = lines_of(out.str());
+  ASSERT_EQ(lines.size(), 9u);
+  const auto header = parse_json(lines[0]);
+  EXPECT_EQ(header["format"], "nemori-dump");
+  EXPECT_EQ(header["version"], 1);
+  EXPECT_EQ(header["raw_events"], 3);
+  EXPECT_EQ(header["episodes"], 2);
+  EXPECT_EQ(header["links"], 3);
+  EXPECT_TRUE(parse_iso8601(header["created_at"].get<std::string>()).has_value());
+  EXPECT_THAT(lines[0], ::testing::StartsWith(R"({"format":"nemori-dump","version":1,)"));
+
+  std::vector<std::string> order;
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const auto line = parse_json(lines[i]);
+    const std::string type = line["type"];
+    EXPECT_THAT(lines[i], ::testing::StartsWith("{\"type\":\"" + type + "\""));
+    if (type == "raw_event") order.push_back(line["data"]["data_id"]);
+    if (type == "episode") order.push_back(line["data"]["episode_id"]);
+    if (type == "link")
+      order.push_back(line["episode_id"].get<std::string>() + ">" +
+                      line["raw_data_id"].get<std::string>());
+  }
+  EXPECT_THAT(
+      order, ElementsAre("r-a1", "r-b1", "r-b2", "e-a", "e-b", "e-a>r-a1", "e-b>r-b1", "e-b>r-b2"));
+}
+
+TEST(WriteDump, OneOwnerOnly) {
+  auto s = populated();
+  std::ostringstream out;
+  EXPECT_EQ(write_dump(*s, out, "bob"), (DumpCounts{2, 1, 2}));
+  EXPECT_THAT(out.str(), ::testing::Not(HasSubstr("alice")));
+  std::ostringstream none;
+  EXPECT_EQ(write_dump(*s, none, "nobody"), (DumpCounts{0, 0, 0}));
+  EXPECT_EQ(lines_of(none.str()).size(), 1u);
+}
+
+TEST(WriteDump, ProgressReachesTheTotal) {
+  auto s = populated();
+  std::ostringstream out;
+  std::size_t last_done = 0, last_total = 0, calls = 0;
+  write_dump(*s, out, "", [&](std::size_t done, std::size_t total) {
+    EXPECT_GE(done, last_done);
+    last_done = done;
+    last_total = total;
+    ++calls;
+  });
+  EXPECT_GT(calls, 0u);
+  EXPECT_EQ(last_done, 8u);
+  EXPECT_EQ(last_total, 8u);
+}
+
+TEST(RestoreDump, RestoresEverythingAndVerifiesCounts) {
+  auto source = populated();
+  const std::string text = dump_of(*source);
+  auto target = open_storage("memory://");
+  std::istringstream in(text);
+  std::size_t last_done = 0;
+  const DumpCounts counts =
+      restore_dump(*target, in, false, 2, [&](std::size_t done, std::size_t) { last_done = done; });
+  EXPECT_EQ(counts, (DumpCounts{3, 2, 3}));
+  EXPECT_EQ(last_done, 8u);
+  EXPECT_EQ(target->raw_data().count(""), 3u);
+  EXPECT_THAT(target->episodes().raw_ids_for_episode("e-b"), ElementsAre("r-b2", "r-b1"));
+  EXPECT_EQ(*target->episodes().get("e-a"), *source->episodes().get("e-a"));
+}
+
+TEST(RestoreDump, ReadsAStreamThatCannotSeek) {
+  auto source = populated();
+  PipeBuffer pipe(dump_of(*source));
+  std::istream in(&pipe);
+  auto target = open_storage("memory://");
+  EXPECT_EQ(restore_dump(*target, in, false), (DumpCounts{3, 2, 3}));
+  EXPECT_EQ(target->episodes().links("").size(), 3u);
+}
+
+TEST(RestoreDump, IgnoresBlankLines) {
+  auto source = populated();
+  auto lines = lines_of(dump_of(*source));
+  lines.insert(lines.begin() + 3, "");
+  lines.push_back("   ");
+  auto target = open_storage("memory://");
+  std::istringstream in(join_lines(lines));
+  EXPECT_EQ(restore_dump(*target, in, false), (DumpCounts{3, 2, 3}));
+}
+
+TEST(RestoreDump, MalformedLineIsNamedAndNothingIsWritten) {
+  auto source = populated();
+  const auto lines = lines_of(dump_of(*source));
+  auto with_line = [&](std::size_t index, const std::string& text) {
+    auto copy = lines;
+    copy[index] = text;
+    return join_lines(copy);
+  };
+  EXPECT_THAT(restore_error(with_line(3, "{not json")), HasSubstr("dump line 4"));
+  EXPECT_THAT(restore_error(with_line(2, R"({"type":"photo","data":{}})")),
+              HasSubstr("dump line 3: unknown record type \"photo\""));
+  EXPECT_THAT(
+      restore_error(with_line(1, R"({"type":"raw_event","data":{"owner_id":"x","content":1}})")),
+      HasSubstr("dump line 2: \"data_id\""));
+  EXPECT_THAT(
+      restore_error(with_line(1, R"({"type":"raw_event","data":{"data_id":"x","owner_id":"o"}})")),
+      HasSubstr("dump line 2: raw_event.content: is required"));
+  EXPECT_THAT(restore_error(with_line(
+                  4, R"({"type":"episode","data":{"episode_id":"e","owner_id":"o","title":"t",)"
+                     R"("importance_score":3}})")),
+              HasSubstr("dump line 5: episode.importance_score"));
+  EXPECT_THAT(
+      restore_error(with_line(8, R"({"type":"link","episode_id":"e-b","raw_data_id":"nope"})")),
+      HasSubstr("dump line 9: link to raw event \"nope\""));
+  EXPECT_THAT(
+      restore_error(with_line(8, R"({"type":"link","episode_id":"ghost","raw_data_id":"r-b2"})")),
+      HasSubstr("dump line 9: link to episode \"ghost\""));
+  EXPECT_THAT(restore_error(with_line(8, lines[7])),
+              HasSubstr("dump line 9: link e-b -> r-b1 appears twice"));
+  EXPECT_THAT(restore_error(with_line(2, lines[1])),
+              HasSubstr("dump line 3: raw event \"r-a1\" appears twice (first on line 2)"));
+  EXPECT_THAT(restore_error(with_line(1, lines[4])), HasSubstr("out of order"));
+}
+
+TEST(RestoreDump, BadHeaderOrCountsAreRejected) {
+  auto source = populated();
+  const auto lines = lines_of(dump_of(*source));
+  EXPECT_THAT(restore_error(""), HasSubstr("dump line 1: the dump is empty"));
+  EXPECT_THAT(restore_error(R"({"format":"other"})"
+                            "\n"),
+              HasSubstr("not a nemori dump"));
+  EXPECT_THAT(
+      restore_error(R"({"format":"nemori-dump","version":2,"raw_events":0,"episodes":0,"links":0})"
+                    "\n"),
+      HasSubstr("unsupported dump version 2"));
+  auto truncated = lines;
+  truncated.pop_back();
+  EXPECT_THAT(restore_error(join_lines(truncated)),
+              HasSubstr("announces 3 raw events, 2 episodes and 3 links but the dump holds 3 raw "
+                        "events, 2 episodes and 2 links"));
+}
+
+TEST(RestoreDump, NonEmptyTargetIsRefusedUnlessReplace) {
+  auto source = populated();
+  const std::string text = dump_of(*source);
+  auto target = open_storage("memory://");
+  target->raw_data().store(raw("c1", "carol", 1));
+  std::istringstream in(text);
+  EXPECT_THROW(restore_dump(*target, in, false), ConfigError);
+  EXPECT_EQ(target->raw_data().count(""), 1u);
+
+  std::istringstream again(text);
+  EXPECT_EQ(restore_dump(*target, again, true), (DumpCounts{3, 2, 3}));
+  EXPECT_FALSE(target->raw_data().get("c1").has_value());
+  EXPECT_THAT(target->list_owners(), ElementsAre("alice", "bob"));
+}
+
+TEST(RestoreDump, ReplaceKeepsTheOldDataWhenTheDumpIsMalformed) {
+  auto target = open_storage("memory://");
+  target->raw_data().store(raw("c1", "carol", 1));
+  std::istringstream in("{\"format\":\"nemori-dump\"}\n");
+  EXPECT_THROW(restore_dump(*target, in, true), ValidationError);
+  EXPECT_TRUE(target->raw_data().get("c1").has_value());
+}
+
+TEST(RestoreDump, ZeroBatchSizeIsInvalid) {
+  auto target = open_storage("memory://");
+  std::istringstream in("");
+  EXPECT_THROW(restore_dump(*target, in, false, 0), ValidationError);
+}
+
+TEST(CopyStorage, MemoryToMemoryCopiesAndVerifiesCounts) {
+  auto source = populated();
+  source->raw_data().mark_processed("r-a1", "9.9");
+  auto target = open_storage("memory://");
+  std::size_t last_done = 0;
+  const DumpCounts counts =
+      copy_storage(*source, *target, 1, [&](std::size_t done, std::size_t) { last_done = done; });
+  EXPECT_EQ(counts, (DumpCounts{3, 2, 3}));
+  EXPECT_EQ(last_done, 8u);
+  EXPECT_EQ(target->raw_data().count(""), 3u);
+  EXPECT_EQ(target->episodes().count(""), 2u);
+  EXPECT_EQ(target->episodes().links("").size(), 3u);
+  EXPECT_EQ(target->raw_data().get("r-a1")->processing_version, "9.9");
+  auto strip = [](std::string text) { return text.substr(text.find('\n')); };
+  EXPECT_EQ(strip(dump_of(*target)), strip(dump_of(*source)));
+}
+
+TEST(CopyStorage, RefusesANonEmptyTargetOrItself) {
+  auto source = populated();
+  auto target = open_storage("memory://");
+  target->episodes().store(episode("x", "carol", 1));
+  EXPECT_THROW(copy_storage(*source, *target), ConfigError);
+  EXPECT_EQ(target->episodes().count(""), 1u);
+  EXPECT_THROW(copy_storage(*source, *source), ConfigError);
+}
+
+}  // namespace
+}  // namespace nemori
