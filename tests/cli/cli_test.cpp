@@ -70,7 +70,7 @@ TEST(Cli, ValidateReportsEachBadRecordWithItsLine) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("messages_bad.jsonl:3: invalid JSON"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("messages_bad.jsonl:4: role: unknown value \"robot\""), std::string::npos)
+  EXPECT_NE(r.out.find("messages_bad.jsonl:4: message.role: unknown value \"robot\""), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("2 valid"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("3 invalid"), std::string::npos) << r.out;
@@ -94,7 +94,7 @@ TEST(Cli, IngestSearchExportImportOnDuckDB) {
   EXPECT_NE(ingest.out.find("stored 41 records"), std::string::npos) << ingest.out;
   const auto search = run("search \"beagle from the shelter\" --owner maya -k 1 " + url);
   EXPECT_EQ(search.code, 0) << search.out;
-  EXPECT_NE(search.out.find("Biscuit"), std::string::npos) << search.out;
+  EXPECT_NE(search.out.find("beagle, biscuit"), std::string::npos) << search.out;
   const auto other = run("search \"beagle\" --owner someone-else " + url);
   EXPECT_NE(other.out.find("no episode matches"), std::string::npos) << other.out;
   const auto dump = (dir / "dump.jsonl").string();
