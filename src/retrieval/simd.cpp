@@ -4,15 +4,9 @@
 
 namespace nemori::retrieval_internal {
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define NEMORI_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define NEMORI_CLONES
-#endif
-
 namespace {
+
 typedef float Float8 __attribute__((vector_size(32)));
-}  // namespace
 
 // Multiply-adds 8 floats of a and b at offset `at` into accumulator `acc` (unaligned loads).
 #define NEMORI_MADD8(acc, at)              \
@@ -23,7 +17,9 @@ typedef float Float8 __attribute__((vector_size(32)));
     acc += x_ * y_;                        \
   } while (0)
 
-NEMORI_CLONES float dot_product(const float* a, const float* b, std::size_t n) {
+// The kernel, compiled once per instruction set by the wrappers below.
+inline __attribute__((always_inline)) float dot_body(const float* a, const float* b,
+                                                     std::size_t n) {
   Float8 s0 = {}, s1 = {}, s2 = {}, s3 = {};
   std::size_t i = 0;
   for (; i + 32 <= n; i += 32) {
@@ -40,5 +36,33 @@ NEMORI_CLONES float dot_product(const float* a, const float* b, std::size_t n) {
 }
 
 #undef NEMORI_MADD8
+
+float dot_generic(const float* a, const float* b, std::size_t n) {
+  return dot_body(a, b, n);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma"))) float dot_avx2(const float* a, const float* b, std::size_t n) {
+  return dot_body(a, b, n);
+}
+#endif
+
+using DotFn = float (*)(const float*, const float*, std::size_t);
+
+// Chosen once, on first use (a plain function pointer rather than an ifunc, which sanitizer
+// run-times cannot handle).
+DotFn pick() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return dot_avx2;
+#endif
+  return dot_generic;
+}
+
+}  // namespace
+
+float dot_product(const float* a, const float* b, std::size_t n) {
+  static const DotFn fn = pick();
+  return fn(a, b, n);
+}
 
 }  // namespace nemori::retrieval_internal

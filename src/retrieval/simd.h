@@ -6,7 +6,7 @@
 namespace nemori::retrieval_internal {
 
 /// Dot product of two float arrays of length n. Uses 256-bit vectors (AVX2/FMA) when the CPU
-/// has them and 128-bit SSE otherwise, chosen once at load time.
+/// has them and 128-bit SSE otherwise, chosen on first use.
 float dot_product(const float* a, const float* b, std::size_t n);
 
 }  // namespace nemori::retrieval_internal
