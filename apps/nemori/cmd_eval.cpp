@@ -27,8 +27,10 @@ void register_eval(CLI::App& app) {
       "locomo",
       "Ingest every LoCoMo conversation (one owner each), build episodes, ask every question of "
       "categories 1-4 and print evidence recall at 500/1000/2000/4000 words and at k=5/10/20");
-  cmd->add_option("file", o->file, "LoCoMo JSON file (e.g. ../shared/data/locomo7.json)")->required();
-  cmd->add_option("--unit", o->unit, "episodes (default) or messages (baseline: raw messages only)");
+  cmd->add_option("file", o->file, "LoCoMo JSON file (e.g. ../shared/data/locomo7.json)")
+      ->required();
+  cmd->add_option("--unit", o->unit,
+                  "episodes (default) or messages (baseline: raw messages only)");
   cmd->add_option("--mode", o->mode, "bm25 (default), vector or hybrid");
   cmd->add_option("--neighbours", o->neighbours, "Add N time neighbours around each episode hit");
   cmd->add_option("--conversations", o->conversations, "Only the first N conversations");
@@ -51,13 +53,22 @@ void register_eval(CLI::App& app) {
     }
     LocomoEvalOptions options;
     options.memory.storage.backend = "memory";
-    if (o->unit == "episodes") options.unit = EvalUnit::kEpisodes;
-    else if (o->unit == "messages") options.unit = EvalUnit::kMessages;
-    else throw ValidationError("--unit", "unknown value \"" + o->unit + "\" (valid: episodes, messages)");
-    if (o->mode == "bm25") options.mode = SearchMode::kBm25;
-    else if (o->mode == "vector") options.mode = SearchMode::kVector;
-    else if (o->mode == "hybrid") options.mode = SearchMode::kHybrid;
-    else throw ValidationError("--mode", "unknown value \"" + o->mode + "\" (valid: bm25, vector, hybrid)");
+    if (o->unit == "episodes")
+      options.unit = EvalUnit::kEpisodes;
+    else if (o->unit == "messages")
+      options.unit = EvalUnit::kMessages;
+    else
+      throw ValidationError("--unit",
+                            "unknown value \"" + o->unit + "\" (valid: episodes, messages)");
+    if (o->mode == "bm25")
+      options.mode = SearchMode::kBm25;
+    else if (o->mode == "vector")
+      options.mode = SearchMode::kVector;
+    else if (o->mode == "hybrid")
+      options.mode = SearchMode::kHybrid;
+    else
+      throw ValidationError("--mode",
+                            "unknown value \"" + o->mode + "\" (valid: bm25, vector, hybrid)");
     options.neighbours = o->neighbours;
     options.message_evidence = o->message_evidence;
     auto& bm25 = options.memory.retrieval.bm25;
@@ -74,8 +85,10 @@ void register_eval(CLI::App& app) {
       show_progress("conversations", done, total);
     };
     const auto report = run_locomo_eval(conversations, options);
-    if (o->json) std::printf("%s\n", report.to_json().dump(2).c_str());
-    else std::printf("%s", report.to_text().c_str());
+    if (o->json)
+      std::printf("%s\n", report.to_json().dump(2).c_str());
+    else
+      std::printf("%s", report.to_text().c_str());
     return 0;
   });
 }

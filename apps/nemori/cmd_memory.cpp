@@ -39,10 +39,11 @@ void print_hits(const MemorySearchResponse& response, bool as_json) {
                       {"raw_event_ids", h.raw_event_ids},
                       {"neighbour", h.neighbour}});
     }
-    std::printf("%s\n", nlohmann::json{{"hits", hits}, {"words", response.words},
-                                       {"took_ms", response.took_ms}}
-                            .dump(2)
-                            .c_str());
+    std::printf(
+        "%s\n",
+        nlohmann::json{{"hits", hits}, {"words", response.words}, {"took_ms", response.took_ms}}
+            .dump(2)
+            .c_str());
     return;
   }
   if (response.hits.empty()) std::printf("  (no episode matches)\n");
@@ -192,7 +193,8 @@ void register_memory_commands(CLI::App& app) {
         if (o->json) {
           std::printf("%s\n", to_json(e).dump().c_str());
         } else {
-          std::printf("%s  %s\n", format_iso8601(e.temporal_info.timestamp).c_str(), e.title.c_str());
+          std::printf("%s  %s\n", format_iso8601(e.temporal_info.timestamp).c_str(),
+                      e.title.c_str());
         }
       }
       return 0;
@@ -204,8 +206,8 @@ void register_memory_commands(CLI::App& app) {
       std::string owner;
     };
     auto o = std::make_shared<Options>();
-    auto* cmd = app.add_subcommand(
-        "delete-owner", "Delete every raw event, episode and link of one owner");
+    auto* cmd =
+        app.add_subcommand("delete-owner", "Delete every raw event, episode and link of one owner");
     add_storage_option(*cmd, o->storage);
     cmd->add_option("owner", o->owner, "Owner to delete")->required();
     set_action(*cmd, [o]() -> int {
@@ -221,10 +223,9 @@ void register_memory_commands(CLI::App& app) {
       StorageOption storage;
       std::string file = "data/samples/maya.jsonl";
       std::string owner = "maya";
-      std::vector<std::string> queries = {"What is the dog called and where is he from?",
-                                          "pottery class teacher",
-                                          "When does Maya start the new job?",
-                                          "Lisbon birthday dinner"};
+      std::vector<std::string> queries = {
+          "What is the dog called and where is he from?", "pottery class teacher",
+          "When does Maya start the new job?", "Lisbon birthday dinner"};
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand(
@@ -235,7 +236,8 @@ void register_memory_commands(CLI::App& app) {
     cmd->add_option("--query", o->queries, "Queries to run (repeatable)");
     set_action(*cmd, [o]() -> int {
       if (!std::filesystem::exists(o->file)) {
-        throw ValidationError(o->file + ": no such file (run the demo from the repository root "
+        throw ValidationError(o->file +
+                              ": no such file (run the demo from the repository root "
                               "or pass --file)");
       }
       auto memory = open_memory(o->storage);

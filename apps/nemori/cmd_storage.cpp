@@ -69,7 +69,8 @@ void register_storage_commands(CLI::App& app) {
   }
   {
     auto storage = std::make_shared<StorageOption>();
-    auto* cmd = app.add_subcommand("health", "Check that the store answers; exit 1 when it does not");
+    auto* cmd =
+        app.add_subcommand("health", "Check that the store answers; exit 1 when it does not");
     add_storage_option(*cmd, *storage);
     set_action(*cmd, [storage]() -> int {
       auto store = open_storage(storage->resolved());
@@ -143,8 +144,8 @@ void register_storage_commands(CLI::App& app) {
     auto from = std::make_shared<std::string>();
     auto to = std::make_shared<std::string>();
     auto batch = std::make_shared<std::size_t>(1000);
-    auto* cmd = app.add_subcommand(
-        "migrate", "Copy a whole store into another backend and verify the counts");
+    auto* cmd = app.add_subcommand("migrate",
+                                   "Copy a whole store into another backend and verify the counts");
     cmd->add_option("--from", *from, "Source storage URL")->required();
     cmd->add_option("--to", *to, "Target storage URL (must be empty)")->required();
     cmd->add_option("--batch-size", *batch, "Records per transaction")->check(CLI::PositiveNumber);
@@ -152,9 +153,10 @@ void register_storage_commands(CLI::App& app) {
       auto source = open_storage(*from);
       auto target = open_storage(*to);
       const DumpCounts counts = copy_storage(*source, *target, *batch, progress_for("migrate"));
-      std::printf("migrated %zu raw events, %zu episodes, %zu links from %s to %s; counts verified\n",
-                  counts.raw_events, counts.episodes, counts.links, mask_password(*from).c_str(),
-                  mask_password(*to).c_str());
+      std::printf(
+          "migrated %zu raw events, %zu episodes, %zu links from %s to %s; counts verified\n",
+          counts.raw_events, counts.episodes, counts.links, mask_password(*from).c_str(),
+          mask_password(*to).c_str());
       return 0;
     });
   }

@@ -49,7 +49,8 @@ void register_validate(CLI::App& app) {
     }
     const InputFile file = read_records(text, kind);
     for (const auto& error : file.errors) {
-      std::fprintf(stderr, "%s:%zu: %s\n", options->file.c_str(), error.line, error.message.c_str());
+      std::fprintf(stderr, "%s:%zu: %s\n", options->file.c_str(), error.line,
+                   error.message.c_str());
     }
     if (!options->quiet) {
       std::size_t counts[3] = {0, 0, 0};

@@ -30,7 +30,9 @@ void set_action(CLI::App& command, Action action) {
   command.callback([action = std::move(action)] { chosen_action() = action; });
 }
 
-bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+bool stderr_is_terminal() {
+  return ::isatty(STDERR_FILENO) == 1;
+}
 
 void show_progress(const std::string& label, std::size_t done, std::size_t total) {
   if (!stderr_is_terminal()) return;

@@ -11,9 +11,10 @@
 #include "nemori/core/error.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"nemori: episodic memory for LLM agents. Stores what an agent lives through, "
-               "cuts it into episodes and finds them again.",
-               "nemori"};
+  CLI::App app{
+      "nemori: episodic memory for LLM agents. Stores what an agent lives through, "
+      "cuts it into episodes and finds them again.",
+      "nemori"};
   app.set_version_flag("--version", std::string("nemori ") + NEMORI_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);

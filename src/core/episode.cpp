@@ -81,7 +81,8 @@ void validate(const Episode& e) {
   validate_score(m.completeness_score, "metadata.completeness_score");
   validate_score(m.relevance_score, "metadata.relevance_score");
   if (m.duration_seconds) validate_score(*m.duration_seconds, "metadata.duration_seconds");
-  if (!m.custom_fields.is_object()) throw ValidationError("metadata.custom_fields", "must be an object");
+  if (!m.custom_fields.is_object())
+    throw ValidationError("metadata.custom_fields", "must be an object");
   if (!e.structured_data.is_object()) throw ValidationError("structured_data", "must be an object");
   validate_json_text(m.custom_fields, "metadata.custom_fields");
   validate_json_text(e.structured_data, "structured_data");

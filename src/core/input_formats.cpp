@@ -12,9 +12,12 @@ using nlohmann::json;
 
 std::string_view to_string(RecordKind kind) {
   switch (kind) {
-    case RecordKind::kMessage: return "message";
-    case RecordKind::kRawEvent: return "raw_event";
-    case RecordKind::kEpisode: return "episode";
+    case RecordKind::kMessage:
+      return "message";
+    case RecordKind::kRawEvent:
+      return "raw_event";
+    case RecordKind::kEpisode:
+      return "episode";
   }
   return "message";
 }
@@ -23,8 +26,8 @@ RecordKind parse_record_kind(std::string_view text) {
   if (text == "message") return RecordKind::kMessage;
   if (text == "raw_event") return RecordKind::kRawEvent;
   if (text == "episode") return RecordKind::kEpisode;
-  throw ValidationError("kind", "unknown value \"" + std::string(text) +
-                                    "\" (valid: message, raw_event, episode)");
+  throw ValidationError(
+      "kind", "unknown value \"" + std::string(text) + "\" (valid: message, raw_event, episode)");
 }
 
 namespace {
@@ -69,7 +72,9 @@ void decode_record(const json& j, std::size_t line, std::optional<RecordKind> fo
         record.value = std::move(event);
         break;
       }
-      case RecordKind::kEpisode: record.value = episode_from_json(j); break;
+      case RecordKind::kEpisode:
+        record.value = episode_from_json(j);
+        break;
     }
     file.records.push_back(std::move(record));
   } catch (const Error& e) {
@@ -102,9 +107,12 @@ InputFile read_records(std::string_view text, std::optional<RecordKind> kind) {
     for (std::size_t i = first; i < text.size(); ++i) {
       const char c = text[i];
       if (in_string) {
-        if (escaped) escaped = false;
-        else if (c == '\\') escaped = true;
-        else if (c == '"') in_string = false;
+        if (escaped)
+          escaped = false;
+        else if (c == '\\')
+          escaped = true;
+        else if (c == '"')
+          in_string = false;
         continue;
       }
       if (c == '"') in_string = true;
@@ -119,8 +127,8 @@ InputFile read_records(std::string_view text, std::optional<RecordKind> kind) {
     try {
       array = json::parse(text);
     } catch (const json::parse_error& e) {
-      file.errors.push_back({line_of(text, e.byte == 0 ? 0 : e.byte - 1),
-                             "invalid JSON: " + std::string(e.what())});
+      file.errors.push_back(
+          {line_of(text, e.byte == 0 ? 0 : e.byte - 1), "invalid JSON: " + std::string(e.what())});
       return file;
     }
     for (std::size_t i = 0; i < array.size(); ++i) {
@@ -162,8 +170,9 @@ InputFile read_records(std::string_view text, std::optional<RecordKind> kind) {
     try {
       j = json::parse(line);
     } catch (const json::parse_error& e) {
-      file.errors.push_back({no, "invalid JSON at column " + std::to_string(e.byte) + ": " +
-                                     std::string(e.what()).substr(std::string(e.what()).find("parse error"))});
+      file.errors.push_back(
+          {no, "invalid JSON at column " + std::to_string(e.byte) + ": " +
+                   std::string(e.what()).substr(std::string(e.what()).find("parse error"))});
       continue;
     }
     decode_record(j, no, kind, file);

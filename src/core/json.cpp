@@ -11,8 +11,8 @@
 
 namespace nemori {
 
-using nlohmann::json;
 using detail::JsonReader;
+using nlohmann::json;
 
 namespace {
 
@@ -124,8 +124,8 @@ TemporalInfo temporal_info_from_json(const json& j, std::string_view path) {
   static constexpr std::string_view kPrecisions[] = {"second", "minute", "hour", "day"};
   if (std::find(std::begin(kPrecisions), std::end(kPrecisions), t.precision) ==
       std::end(kPrecisions)) {
-    throw ValidationError(r.path_of("precision"),
-                          "unknown value \"" + t.precision + "\" (valid: second, minute, hour, day)");
+    throw ValidationError(r.path_of("precision"), "unknown value \"" + t.precision +
+                                                      "\" (valid: second, minute, hour, day)");
   }
   return t;
 }
@@ -163,12 +163,15 @@ RawEvent raw_event_from_json(const json& j, std::string_view path) {
   validate_id(e.data_id, r.path_of("data_id"));
   e.metadata = r.object_or_empty("metadata");
   e.owner_id = r.string_or("owner_id", "");
-  if (e.owner_id.empty() && e.metadata.contains("_owner_id") && e.metadata["_owner_id"].is_string()) {
+  if (e.owner_id.empty() && e.metadata.contains("_owner_id") &&
+      e.metadata["_owner_id"].is_string()) {
     e.owner_id = e.metadata["_owner_id"].get<std::string>();
   }
-  e.data_type = r.has("data_type") ? parse_enum_at(r, "data_type", parse_data_type) : DataType::kCustom;
+  e.data_type =
+      r.has("data_type") ? parse_enum_at(r, "data_type", parse_data_type) : DataType::kCustom;
   const json* content = r.find("content");
-  if (content == nullptr || content->is_null()) throw ValidationError(r.path_of("content"), "is required");
+  if (content == nullptr || content->is_null())
+    throw ValidationError(r.path_of("content"), "is required");
   validate_json_text(*content, r.path_of("content"));
   e.content = *content;
   e.source = r.string_or("source", "");
@@ -192,8 +195,8 @@ Message message_from_json(const json& j, std::string_view path) {
   m.metadata = r.object_or_empty("metadata");
   m.external_id = r.optional_string("external_id");
   if (!m.external_id) m.external_id = r.optional_string("dia_id");
-  static constexpr std::string_view kKnown[] = {"speaker_id", "user_id",  "user_name",
-                                                "role",       "content",  "timestamp",
+  static constexpr std::string_view kKnown[] = {"speaker_id", "user_id",     "user_name",
+                                                "role",       "content",     "timestamp",
                                                 "metadata",   "external_id", "dia_id"};
   for (const auto& [key, value] : j.items()) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key) != std::end(kKnown)) continue;
@@ -246,20 +249,23 @@ Episode episode_from_json(const json& j, std::string_view path) {
     try {
       e.level = episode_level_from_int(*level);
     } catch (const ValidationError&) {
-      throw ValidationError(r.path_of("level"), "unknown value " + std::to_string(*level) +
-                                                    " (valid: 1, 2, 3, 4)");
+      throw ValidationError(r.path_of("level"),
+                            "unknown value " + std::to_string(*level) + " (valid: 1, 2, 3, 4)");
     }
   }
   e.title = r.string_or("title", "");
   e.content = r.string_or("content", "");
   e.summary = r.string_or("summary", "");
   e.temporal_info = temporal_or_now(r, "temporal_info");
-  if (r.has("metadata")) e.metadata = episode_metadata_from_json(*r.find("metadata"), r.path_of("metadata"));
-  else e.metadata.processing_timestamp = now_utc();
+  if (r.has("metadata"))
+    e.metadata = episode_metadata_from_json(*r.find("metadata"), r.path_of("metadata"));
+  else
+    e.metadata.processing_timestamp = now_utc();
   e.structured_data = r.object_or_empty("structured_data");
   e.search_keywords = r.string_list("search_keywords");
   if (const json* v = r.find("embedding_vector"); v != nullptr && !v->is_null()) {
-    if (!v->is_array()) throw ValidationError(r.path_of("embedding_vector"), "expected an array of numbers");
+    if (!v->is_array())
+      throw ValidationError(r.path_of("embedding_vector"), "expected an array of numbers");
     std::vector<float> vec;
     vec.reserve(v->size());
     for (std::size_t i = 0; i < v->size(); ++i) {
@@ -299,7 +305,8 @@ json parse_json(std::string_view text, std::string_view what) {
     return json::parse(text);
   } catch (const json::parse_error& e) {
     std::string reason = e.what();
-    if (const auto p = reason.find("parse error"); p != std::string::npos) reason = reason.substr(p);
+    if (const auto p = reason.find("parse error"); p != std::string::npos)
+      reason = reason.substr(p);
     // nlohmann counts the offending byte from 1; report the 0-based offset into `text`.
     const std::size_t offset = e.byte > 0 ? e.byte - 1 : 0;
     throw ValidationError(std::string(what) + ": invalid JSON at byte " + std::to_string(offset) +

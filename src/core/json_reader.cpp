@@ -18,8 +18,8 @@ namespace {
 
 [[noreturn]] void wrong_type(const std::string& path, std::string_view expected,
                              const nlohmann::json& got) {
-  throw ValidationError(path, "expected " + std::string(expected) + ", got " +
-                                  std::string(json_type_name(got)));
+  throw ValidationError(
+      path, "expected " + std::string(expected) + ", got " + std::string(json_type_name(got)));
 }
 
 }  // namespace
@@ -109,8 +109,9 @@ std::optional<Timestamp> JsonReader::optional_time(std::string_view key) const {
   if (!s) return std::nullopt;
   auto t = parse_iso8601(*s);
   if (!t) {
-    throw ValidationError(path_of(key), "\"" + *s + "\" is not an ISO-8601 timestamp "
-                                             "(expected e.g. 2023-05-08T13:56:00+00:00)");
+    throw ValidationError(path_of(key), "\"" + *s +
+                                            "\" is not an ISO-8601 timestamp "
+                                            "(expected e.g. 2023-05-08T13:56:00+00:00)");
   }
   return t;
 }

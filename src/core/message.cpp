@@ -6,7 +6,8 @@
 
 namespace nemori {
 
-RawEvent to_raw_event(const Message& message, const std::string& owner_id, const std::string& source) {
+RawEvent to_raw_event(const Message& message, const std::string& owner_id,
+                      const std::string& source) {
   RawEvent e;
   e.data_id = new_id();
   e.owner_id = owner_id;

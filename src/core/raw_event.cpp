@@ -22,8 +22,7 @@ void validate(const RawEvent& e, std::size_t max_content_bytes) {
   const std::size_t size = e.content.is_string() ? e.content.get_ref<const std::string&>().size()
                                                  : e.content.dump().size();
   if (size > max_content_bytes) {
-    throw ValidationError("content", "is " + std::to_string(size) +
-                                         " bytes, above the limit of " +
+    throw ValidationError("content", "is " + std::to_string(size) + " bytes, above the limit of " +
                                          std::to_string(max_content_bytes));
   }
 }

@@ -8,7 +8,9 @@ namespace nemori {
 
 using namespace std::chrono;
 
-Timestamp now_utc() { return time_point_cast<microseconds>(system_clock::now()); }
+Timestamp now_utc() {
+  return time_point_cast<microseconds>(system_clock::now());
+}
 
 std::string format_iso8601(Timestamp t) {
   const auto day = floor<days>(t);

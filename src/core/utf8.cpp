@@ -97,11 +97,11 @@ std::string fold_case(std::string_view text) {
   }
   const std::string valid = is_valid_utf8(text) ? std::string(text) : repair_utf8(text);
   utf8proc_uint8_t* folded = nullptr;
-  const auto options = static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-                                                      UTF8PROC_CASEFOLD);
-  const utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(valid.data()),
-                                          static_cast<utf8proc_ssize_t>(valid.size()), &folded,
-                                          options);
+  const auto options =
+      static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
+  const utf8proc_ssize_t n =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(valid.data()),
+                   static_cast<utf8proc_ssize_t>(valid.size()), &folded, options);
   if (n < 0) return valid;
   std::string out(reinterpret_cast<char*>(folded), static_cast<std::size_t>(n));
   std::free(folded);

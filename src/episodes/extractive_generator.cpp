@@ -14,9 +14,9 @@ using namespace std::chrono;
 std::string format_long_date(Timestamp t) {
   static constexpr const char* kDays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                           "Thursday", "Friday", "Saturday"};
-  static constexpr const char* kMonths[] = {"January", "February", "March",     "April",
-                                            "May",     "June",     "July",      "August",
-                                            "September", "October", "November", "December"};
+  static constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
+                                            "May",       "June",     "July",     "August",
+                                            "September", "October",  "November", "December"};
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
   const weekday wd{day};
@@ -61,9 +61,9 @@ bool starts_sentence(const std::string& text, std::size_t offset) {
 }
 
 bool is_month(const std::string& w) {
-  static const std::set<std::string> kMonths = {
-      "January", "February", "March",   "April",    "May",      "June",
-      "July",    "August",   "September", "October", "November", "December"};
+  static const std::set<std::string> kMonths = {"January",   "February", "March",    "April",
+                                                "May",       "June",     "July",     "August",
+                                                "September", "October",  "November", "December"};
   return kMonths.count(w) > 0;
 }
 
@@ -89,7 +89,8 @@ Episode ExtractiveEpisodeGenerator::generate(const std::string& owner_id,
   e.owner_id = owner_id;
   e.episode_type = EpisodeType::kConversational;
   e.level = EpisodeLevel::kAtomic;
-  const Timestamp first = messages.empty() ? now_utc() : messages.front().timestamp.value_or(now_utc());
+  const Timestamp first =
+      messages.empty() ? now_utc() : messages.front().timestamp.value_or(now_utc());
   const Timestamp last = messages.empty() ? first : messages.back().timestamp.value_or(first);
   e.temporal_info.timestamp = first;
   e.temporal_info.duration = duration<double>(last - first).count();
@@ -119,10 +120,12 @@ Episode ExtractiveEpisodeGenerator::generate(const std::string& owner_id,
       if (is_month(word) || (word.size() == 4 && std::all_of(word.begin(), word.end(), ::isdigit) &&
                              (word[0] == '1' || word[0] == '2'))) {
         std::string ref = word;
-        if (is_month(word) && k + 1 < words.size() && std::isdigit(static_cast<unsigned char>(words[k + 1].second[0]))) {
+        if (is_month(word) && k + 1 < words.size() &&
+            std::isdigit(static_cast<unsigned char>(words[k + 1].second[0]))) {
           ref += " " + words[k + 1].second;
         }
-        if (std::find(time_refs.begin(), time_refs.end(), ref) == time_refs.end()) time_refs.push_back(ref);
+        if (std::find(time_refs.begin(), time_refs.end(), ref) == time_refs.end())
+          time_refs.push_back(ref);
       } else if (capital && !starts_sentence(m.content, offset) && word != "I" && word.size() > 1 &&
                  std::find(entities.begin(), entities.end(), word) == entities.end()) {
         entities.push_back(word);
@@ -151,9 +154,12 @@ Episode ExtractiveEpisodeGenerator::generate(const std::string& owner_id,
              join(std::vector<std::string>(speakers.begin() + 1, speakers.end()), " and ") + ".";
   }
   e.content = frame;
-  for (const auto& m : messages) e.content += "\n" + m.speaker_label() + " said: \"" + m.content + "\"";
-  const std::vector<std::string> top3(topics.begin(), topics.begin() + std::min<std::size_t>(3, topics.size()));
-  e.title = join(speakers, " and ") + (top3.empty() ? "" : " on " + join(top3, " and ")) + " (" + date + ")";
+  for (const auto& m : messages)
+    e.content += "\n" + m.speaker_label() + " said: \"" + m.content + "\"";
+  const std::vector<std::string> top3(topics.begin(),
+                                      topics.begin() + std::min<std::size_t>(3, topics.size()));
+  e.title = join(speakers, " and ") + (top3.empty() ? "" : " on " + join(top3, " and ")) + " (" +
+            date + ")";
   e.summary = "On " + date + ", " + join(speakers, " and ") +
               (top3.empty() ? " talked." : " talked about " + join(top3, " and ") + ".");
 
@@ -174,9 +180,8 @@ Episode ExtractiveEpisodeGenerator::generate(const std::string& owner_id,
   for (const auto& m : messages) {
     if (m.external_id) external_ids.push_back(*m.external_id);
   }
-  e.metadata.custom_fields = {{"message_count", messages.size()},
-                              {"participants", speakers},
-                              {"generator", "extractive"}};
+  e.metadata.custom_fields = {
+      {"message_count", messages.size()}, {"participants", speakers}, {"generator", "extractive"}};
   if (!external_ids.empty()) e.metadata.custom_fields["external_ids"] = external_ids;
   e.search_keywords = topics;
   e.importance_score = std::min(1.0, 0.3 + 0.05 * static_cast<double>(messages.size()));

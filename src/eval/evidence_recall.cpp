@@ -53,8 +53,10 @@ std::vector<std::string> normalise_evidence(const std::vector<std::string>& evid
       current.clear();
     };
     for (char c : item) {
-      if (c == ';' || c == ',') flush();
-      else current.push_back(c);
+      if (c == ';' || c == ',')
+        flush();
+      else
+        current.push_back(c);
     }
     flush();
   }

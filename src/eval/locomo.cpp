@@ -35,17 +35,18 @@ Timestamp parse_locomo_date(std::string_view text) {
   if (std::sscanf(norm.c_str(), "%u:%u %2s on %u %15[a-z], %d", &hour, &minute, ampm, &day,
                   month_name, &year) != 6 ||
       hour < 1 || hour > 12 || (std::string(ampm) != "am" && std::string(ampm) != "pm")) {
-    throw ValidationError("date_time", "\"" + std::string(text) +
-                                           "\" does not read as \"1:56 pm on 8 May, 2023\"");
+    throw ValidationError(
+        "date_time", "\"" + std::string(text) + "\" does not read as \"1:56 pm on 8 May, 2023\"");
   }
-  static constexpr const char* kMonths[] = {"january", "february", "march",     "april",
-                                            "may",     "june",     "july",      "august",
-                                            "september", "october", "november", "december"};
+  static constexpr const char* kMonths[] = {"january",   "february", "march",    "april",
+                                            "may",       "june",     "july",     "august",
+                                            "september", "october",  "november", "december"};
   unsigned month = 0;
   for (unsigned i = 0; i < 12; ++i) {
     if (month_name == std::string(kMonths[i])) month = i + 1;
   }
-  if (month == 0) throw ValidationError("date_time", "unknown month in \"" + std::string(text) + "\"");
+  if (month == 0)
+    throw ValidationError("date_time", "unknown month in \"" + std::string(text) + "\"");
   if (hour == 12) hour = 0;
   if (std::string(ampm) == "pm") hour += 12;
   return make_timestamp(year, month, day, hour, minute, 0);
@@ -62,7 +63,8 @@ bool is_locomo(const json& j) {
 namespace {
 
 std::string speaker_id_of(std::string name) {
-  for (char& c : name) c = c == ' ' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : name)
+    c = c == ' ' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return name;
 }
 
@@ -126,7 +128,8 @@ LocomoConversation parse_sample(const json& s, std::size_t index) {
       LocomoQuestion question;
       question.question = q.value("question", "");
       if (q.contains("answer")) {
-        question.answer = q["answer"].is_string() ? q["answer"].get<std::string>() : q["answer"].dump();
+        question.answer =
+            q["answer"].is_string() ? q["answer"].get<std::string>() : q["answer"].dump();
       }
       question.category = q.value("category", 0);
       if (q.contains("evidence") && q["evidence"].is_array()) {

@@ -12,11 +12,16 @@ namespace nemori {
 
 std::string locomo_category_name(int category) {
   switch (category) {
-    case 1: return "multi-hop";
-    case 2: return "temporal";
-    case 3: return "open-domain";
-    case 4: return "single-hop";
-    case 5: return "adversarial";
+    case 1:
+      return "multi-hop";
+    case 2:
+      return "temporal";
+    case 3:
+      return "open-domain";
+    case 4:
+      return "single-hop";
+    case 5:
+      return "adversarial";
   }
   return "category-" + std::to_string(category);
 }
@@ -99,7 +104,8 @@ LocomoEvalReport run_locomo_eval(const std::vector<LocomoConversation>& conversa
           RankedUnit unit;
           unit.words = word_count(hit.episode);
           for (const auto& id : hit.raw_event_ids) {
-            if (auto it = dialog_of.find(id); it != dialog_of.end()) unit.dialog_ids.push_back(it->second);
+            if (auto it = dialog_of.find(id); it != dialog_of.end())
+              unit.dialog_ids.push_back(it->second);
           }
           ranked.push_back(std::move(unit));
         }
@@ -118,14 +124,16 @@ LocomoEvalReport run_locomo_eval(const std::vector<LocomoConversation>& conversa
                            recall_at_budget(ranked, evidence, b));
         }
         for (std::size_t k : options.ks) {
-          report.table.add(bucket, "recall@k" + std::to_string(k), recall_at_k(ranked, evidence, k));
+          report.table.add(bucket, "recall@k" + std::to_string(k),
+                           recall_at_k(ranked, evidence, k));
         }
       }
     }
     memory->delete_owner(owner);
     if (options.progress) options.progress(c + 1, conversations.size());
   }
-  report.mean_episode_words = report.episodes == 0 ? 0 : episode_words / static_cast<double>(report.episodes);
+  report.mean_episode_words =
+      report.episodes == 0 ? 0 : episode_words / static_cast<double>(report.episodes);
   report.search_p50_ms = percentile(latencies, 0.50);
   report.search_p99_ms = percentile(latencies, 0.99);
   return report;
@@ -165,14 +173,16 @@ std::string LocomoEvalReport::to_text() const {
   std::snprintf(line, sizeof line, "%-12s %5s %7s %7s %7s %7s %7s %7s %7s\n", "category", "n",
                 "@500w", "@1000w", "@2000w", "@4000w", "@k5", "@k10", "@k20");
   out += line;
-  std::vector<std::string> order = {"multi-hop", "temporal", "open-domain", "single-hop", "overall"};
+  std::vector<std::string> order = {"multi-hop", "temporal", "open-domain", "single-hop",
+                                    "overall"};
   for (const auto& bucket : order) {
     if (table.count(bucket, "recall@k5") == 0) continue;
     std::snprintf(line, sizeof line, "%-12s %5zu %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f %7.3f\n",
-                  bucket.c_str(), table.count(bucket, "recall@k5"), table.mean(bucket, "recall@500w"),
-                  table.mean(bucket, "recall@1000w"), table.mean(bucket, "recall@2000w"),
-                  table.mean(bucket, "recall@4000w"), table.mean(bucket, "recall@k5"),
-                  table.mean(bucket, "recall@k10"), table.mean(bucket, "recall@k20"));
+                  bucket.c_str(), table.count(bucket, "recall@k5"),
+                  table.mean(bucket, "recall@500w"), table.mean(bucket, "recall@1000w"),
+                  table.mean(bucket, "recall@2000w"), table.mean(bucket, "recall@4000w"),
+                  table.mean(bucket, "recall@k5"), table.mean(bucket, "recall@k10"),
+                  table.mean(bucket, "recall@k20"));
     out += line;
   }
   std::snprintf(line, sizeof line,

@@ -111,7 +111,8 @@ ProcessResult MemorySystem::process(const std::string& owner_id) {
     episodes.push_back(std::move(episode));
   }
   storage_->episodes().store_batch(episodes);
-  for (const auto& e : episodes) storage_->episodes().link(e.episode_id, e.metadata.source_data_ids);
+  for (const auto& e : episodes)
+    storage_->episodes().link(e.episode_id, e.metadata.source_data_ids);
   std::vector<std::string> ids;
   ids.reserve(events.size());
   for (const auto& e : events) ids.push_back(e.data_id);
@@ -178,14 +179,17 @@ MemorySearchResponse MemorySystem::search(const MemorySearchRequest& request) {
     EpisodeQuery q;
     q.owner_ids = {request.owner_id};
     q.time_range = TimeRange{};
-    if (order == SortOrder::kDesc) q.time_range->end = e.temporal_info.timestamp;
-    else q.time_range->start = e.temporal_info.timestamp;
+    if (order == SortOrder::kDesc)
+      q.time_range->end = e.temporal_info.timestamp;
+    else
+      q.time_range->start = e.temporal_info.timestamp;
     q.sort_by = SortBy::kTimestamp;
     q.sort_order = order;
     q.limit = request.neighbours + 1;
     std::vector<Episode> out;
     for (auto& n : repo.search(q).episodes) {
-      if (n.episode_id != e.episode_id && out.size() < request.neighbours) out.push_back(std::move(n));
+      if (n.episode_id != e.episode_id && out.size() < request.neighbours)
+        out.push_back(std::move(n));
     }
     return out;
   };
@@ -226,7 +230,7 @@ void MemorySystem::fuse_message_evidence(const MemorySearchRequest& request,
     options.filter.until = request.time_range->end;
   }
   const SearchResponse messages = retrieval_->search(request.owner_id, request.query, options);
-  std::unordered_map<std::string, double> fused;      // episode id -> fused score
+  std::unordered_map<std::string, double> fused;     // episode id -> fused score
   std::unordered_map<std::string, SearchHit> by_id;  // episode id -> its hit
   for (std::size_t rank = 0; rank < found.hits.size(); ++rank) {
     fused[found.hits[rank].id] += 1.0 / (kRrf + static_cast<double>(rank + 1));
@@ -260,8 +264,7 @@ void MemorySystem::fuse_message_evidence(const MemorySearchRequest& request,
 }
 
 std::vector<MessageHit> MemorySystem::search_messages(const std::string& owner_id,
-                                                      const std::string& query,
-                                                      std::size_t limit) {
+                                                      const std::string& query, std::size_t limit) {
   require_owner(owner_id);
   SearchOptions options;
   options.k = std::max<std::size_t>(1, limit);
@@ -274,7 +277,8 @@ std::vector<MessageHit> MemorySystem::search_messages(const std::string& owner_i
   const auto events = storage_->raw_data().get_batch(ids);
   std::vector<MessageHit> out;
   for (std::size_t i = 0; i < events.size(); ++i) {
-    if (events[i] && events[i]->owner_id == owner_id) out.push_back({*events[i], found.hits[i].score});
+    if (events[i] && events[i]->owner_id == owner_id)
+      out.push_back({*events[i], found.hits[i].score});
   }
   return out;
 }

@@ -34,8 +34,8 @@ TEST(Cli, VersionAndHelpExitZero) {
   const auto v = run("--version");
   EXPECT_EQ(v.code, 0);
   EXPECT_NE(v.out.find("nemori 0."), std::string::npos) << v.out;
-  for (const char* sub : {"", "validate", "ingest", "search", "stats", "health", "export",
-                          "import", "migrate", "eval locomo", "bench storage", "demo"}) {
+  for (const char* sub : {"", "validate", "ingest", "search", "stats", "health", "export", "import",
+                          "migrate", "eval locomo", "bench storage", "demo"}) {
     const auto h = run(std::string(sub) + " --help");
     EXPECT_EQ(h.code, 0) << sub << ": " << h.out;
     EXPECT_NE(h.out.find("Usage"), std::string::npos) << sub;
@@ -60,7 +60,8 @@ TEST(Cli, RuntimeErrorsExitOneWithTheReason) {
       << r.out;
   const auto backend = run("stats --storage mongodb://localhost/x");
   EXPECT_EQ(backend.code, 1);
-  EXPECT_NE(backend.out.find("memory"), std::string::npos) << "lists supported backends: " << backend.out;
+  EXPECT_NE(backend.out.find("memory"), std::string::npos)
+      << "lists supported backends: " << backend.out;
 }
 
 TEST(Cli, ValidateReportsEachBadRecordWithItsLine) {
@@ -70,7 +71,8 @@ TEST(Cli, ValidateReportsEachBadRecordWithItsLine) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("messages_bad.jsonl:3: invalid JSON"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("messages_bad.jsonl:4: message.role: unknown value \"robot\""), std::string::npos)
+  EXPECT_NE(r.out.find("messages_bad.jsonl:4: message.role: unknown value \"robot\""),
+            std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("2 valid"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("3 invalid"), std::string::npos) << r.out;
@@ -86,7 +88,8 @@ TEST(Cli, ValidateAcceptsTheSampleAndLocomo) {
 }
 
 TEST(Cli, IngestSearchExportImportOnDuckDB) {
-  const auto dir = std::filesystem::temp_directory_path() / ("nemori-cli-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("nemori-cli-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string url = "--storage duckdb://" + (dir / "cli.duckdb").string();
   const auto ingest = run("ingest " + kSample + " --owner maya --process " + url);

@@ -52,7 +52,8 @@ TEST(HeuristicSegmenter, CutsWhenTheTopicChanges) {
 TEST(HeuristicSegmenter, NeverExceedsTheMaximumAndCoversEveryMessageOnce) {
   const Timestamp t0 = make_timestamp(2024, 1, 1, 10);
   std::vector<Message> m;
-  for (int i = 0; i < 25; ++i) m.push_back(msg("same topic words here", t0 + std::chrono::seconds(i)));
+  for (int i = 0; i < 25; ++i)
+    m.push_back(msg("same topic words here", t0 + std::chrono::seconds(i)));
   HeuristicSegmenterOptions options;
   options.max_messages = 10;
   HeuristicSegmenter seg(tokenize(), options);

@@ -8,7 +8,8 @@ namespace nemori {
 namespace {
 
 TEST(EvidenceRecall, TakesUnitsInRankOrderUntilTheBudget) {
-  const std::vector<RankedUnit> ranked = {{{"D1:1", "D1:2"}, 300}, {{"D2:1"}, 300}, {{"D3:1"}, 500}};
+  const std::vector<RankedUnit> ranked = {
+      {{"D1:1", "D1:2"}, 300}, {{"D2:1"}, 300}, {{"D3:1"}, 500}};
   const std::vector<std::string> evidence = {"D1:2", "D2:1", "D3:1"};
   EXPECT_DOUBLE_EQ(recall_at_budget(ranked, evidence, 299), 0.0);
   EXPECT_DOUBLE_EQ(recall_at_budget(ranked, evidence, 300), 1.0 / 3);
@@ -30,7 +31,8 @@ TEST(EvidenceRecall, NormalisesJoinedEvidenceIds) {
 }
 
 TEST(LocomoEval, FindsTheEvidenceOfATinyConversation) {
-  const auto conversations = load_locomo(std::string(NEMORI_TEST_DATA_DIR) + "/eval/tiny_locomo.json");
+  const auto conversations =
+      load_locomo(std::string(NEMORI_TEST_DATA_DIR) + "/eval/tiny_locomo.json");
   LocomoEvalOptions options;
   options.memory.storage.backend = "memory";
   for (EvalUnit unit : {EvalUnit::kEpisodes, EvalUnit::kMessages}) {

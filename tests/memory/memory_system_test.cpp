@@ -7,7 +7,8 @@
 namespace nemori {
 namespace {
 
-std::vector<Message> conversation(Timestamp start, std::vector<std::pair<std::string, std::string>> lines) {
+std::vector<Message> conversation(Timestamp start,
+                                  std::vector<std::pair<std::string, std::string>> lines) {
   std::vector<Message> out;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     Message m;
@@ -62,7 +63,8 @@ TEST_F(MemorySystemTest, ProcessBuildsOneEpisodePerDayAndMarksEventsProcessed) {
   EXPECT_EQ(r.raw_events, 9u);
   EXPECT_EQ(r.episodes, 3u);
   EXPECT_EQ(memory->process("maya").raw_events, 0u) << "a second run finds nothing new";
-  EXPECT_TRUE(memory->storage().raw_data().get_unprocessed("maya", std::nullopt, std::nullopt).empty());
+  EXPECT_TRUE(
+      memory->storage().raw_data().get_unprocessed("maya", std::nullopt, std::nullopt).empty());
   const auto episodes = memory->list_episodes("maya", 10, 0);
   ASSERT_EQ(episodes.size(), 3u);
   EXPECT_EQ(memory->storage().episodes().raw_ids_for_episode(episodes[0].episode_id), ids[2]);
@@ -105,7 +107,8 @@ TEST_F(MemorySystemTest, NeighboursAndWordBudget) {
 
 TEST_F(MemorySystemTest, OwnersNeverSeeEachOther) {
   memory->process("maya");
-  memory->add_messages("leo", conversation(make_timestamp(2025, 1, 1), {{"Leo", "I have a beagle too"}}));
+  memory->add_messages("leo",
+                       conversation(make_timestamp(2025, 1, 1), {{"Leo", "I have a beagle too"}}));
   memory->process("leo");
   MemorySearchRequest request;
   request.owner_id = "leo";
@@ -131,7 +134,8 @@ TEST_F(MemorySystemTest, DeleteOwnerRemovesDataAndIndexEntries) {
 }
 
 TEST_F(MemorySystemTest, ABadMessageStoresNothing) {
-  auto batch = conversation(make_timestamp(2025, 4, 1), {{"Maya", "fine"}, {"Maya", "bad \xff byte"}});
+  auto batch =
+      conversation(make_timestamp(2025, 4, 1), {{"Maya", "fine"}, {"Maya", "bad \xff byte"}});
   EXPECT_THROW(memory->add_messages("maya", batch), ValidationError);
   EXPECT_EQ(memory->storage().raw_data().count("maya"), 9u);
   EXPECT_THROW(memory->add_messages("", batch), ValidationError);

@@ -1,7 +1,8 @@
 // The enumerations of the domain model, with their stable text (or integer) forms.
 //
 // Text forms are the original system's values, so JSON moves between the two unchanged.
-// Every parse_* function throws ValidationError naming the unknown value and listing the valid ones.
+// Every parse_* function throws ValidationError naming the unknown value and listing the valid
+// ones.
 #pragma once
 
 #include <array>
@@ -10,7 +11,16 @@
 namespace nemori {
 
 /// What kind of thing a raw event records.
-enum class DataType { kConversation, kActivity, kLocation, kMedia, kDocument, kSensor, kExternal, kCustom };
+enum class DataType {
+  kConversation,
+  kActivity,
+  kLocation,
+  kMedia,
+  kDocument,
+  kSensor,
+  kExternal,
+  kCustom
+};
 /// All DataType values, in declaration order.
 inline constexpr std::array<DataType, 8> kAllDataTypes = {
     DataType::kConversation, DataType::kActivity, DataType::kLocation, DataType::kMedia,
@@ -33,7 +43,7 @@ enum class EpisodeType {
 };
 /// All EpisodeType values, in declaration order.
 inline constexpr std::array<EpisodeType, 8> kAllEpisodeTypes = {
-    EpisodeType::kConversational, EpisodeType::kBehavioral, EpisodeType::kSpatial,
+    EpisodeType::kConversational, EpisodeType::kBehavioral,    EpisodeType::kSpatial,
     EpisodeType::kCreative,       EpisodeType::kPhysiological, EpisodeType::kSocial,
     EpisodeType::kMixed,          EpisodeType::kSynthetic};
 /// "conversational", "behavioral", ...

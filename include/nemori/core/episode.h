@@ -58,8 +58,8 @@ struct Episode {
   std::vector<std::string> search_keywords;
   /// Embedding of the episode text, when computed.
   std::optional<std::vector<float>> embedding_vector;
-  std::int64_t recall_count = 0;  ///< How often it was recalled.
-  double importance_score = 0.0;  ///< 0..1.
+  std::int64_t recall_count = 0;           ///< How often it was recalled.
+  double importance_score = 0.0;           ///< 0..1.
   std::optional<Timestamp> last_accessed;  ///< Last recall.
 
   bool operator==(const Episode&) const = default;

@@ -25,14 +25,17 @@ nlohmann::json to_json(const EpisodeMetadata& metadata);
 nlohmann::json to_json(const Episode& episode);
 
 /// Decodes TemporalInfo; `path` prefixes error messages. "timestamp" is required.
-TemporalInfo temporal_info_from_json(const nlohmann::json& j, std::string_view path = "temporal_info");
+TemporalInfo temporal_info_from_json(const nlohmann::json& j,
+                                     std::string_view path = "temporal_info");
 /// Decodes a raw event. "content" is required; data_id defaults to a new id, data_type to
-/// "custom", the timestamp to now; owner_id falls back to metadata._owner_id (the original's place).
+/// "custom", the timestamp to now; owner_id falls back to metadata._owner_id (the original's
+/// place).
 RawEvent raw_event_from_json(const nlohmann::json& j, std::string_view path = "raw_event");
 /// Decodes a message. "speaker_id" (or "user_id") is required; unknown keys go into metadata.
 Message message_from_json(const nlohmann::json& j, std::string_view path = "message");
 /// Decodes episode metadata; every key optional.
-EpisodeMetadata episode_metadata_from_json(const nlohmann::json& j, std::string_view path = "metadata");
+EpisodeMetadata episode_metadata_from_json(const nlohmann::json& j,
+                                           std::string_view path = "metadata");
 /// Decodes an episode. "owner_id" and one of "title"/"content" are required; the result is
 /// finalize()d and validate()d.
 Episode episode_from_json(const nlohmann::json& j, std::string_view path = "episode");

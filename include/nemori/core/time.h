@@ -28,8 +28,12 @@ Timestamp make_timestamp(int year, unsigned month, unsigned day, unsigned hour =
                          unsigned minute = 0, unsigned second = 0);
 
 /// Microseconds since the Unix epoch.
-inline std::int64_t to_micros(Timestamp t) { return t.time_since_epoch().count(); }
+inline std::int64_t to_micros(Timestamp t) {
+  return t.time_since_epoch().count();
+}
 /// The inverse of to_micros.
-inline Timestamp from_micros(std::int64_t us) { return Timestamp(std::chrono::microseconds(us)); }
+inline Timestamp from_micros(std::int64_t us) {
+  return Timestamp(std::chrono::microseconds(us));
+}
 
 }  // namespace nemori

@@ -23,9 +23,9 @@ struct LocomoQuestion {
 
 /// One session: turns sharing a date.
 struct LocomoSession {
-  int number = 0;          ///< From the key "session_N".
-  std::string date_text;   ///< As in the file, e.g. "1:56 pm on 8 May, 2023".
-  Timestamp date{};        ///< Parsed (read as UTC).
+  int number = 0;         ///< From the key "session_N".
+  std::string date_text;  ///< As in the file, e.g. "1:56 pm on 8 May, 2023".
+  Timestamp date{};       ///< Parsed (read as UTC).
   std::vector<Message> turns;
 };
 
