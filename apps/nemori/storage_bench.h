@@ -73,13 +73,15 @@ struct ConcurrencyResult {
 
 /// Everything measured for one backend.
 struct BackendBenchResult {
-  std::string backend;              ///< "memory", "duckdb" or "postgresql".
-  std::size_t rows = 0;             ///< Raw events stored (and episodes stored).
-  std::size_t batch_size = 0;       ///< Records per store_batch call.
-  double raw_store_s = 0;           ///< Time spent in RawDataRepository::store_batch.
-  double raw_rows_per_s = 0;        ///< rows / raw_store_s.
-  double episode_store_s = 0;       ///< Time spent in EpisodeRepository::store_batch.
-  double episode_rows_per_s = 0;    ///< rows / episode_store_s.
+  std::string backend;                 ///< "memory", "duckdb" or "postgresql".
+  std::size_t rows = 0;                ///< Raw events stored (and episodes stored).
+  std::size_t batch_size = 0;          ///< Records per store_batch call.
+  double raw_store_s = 0;              ///< Time spent in RawDataRepository::store_batch.
+  double raw_rows_per_s = 0;           ///< rows / raw_store_s.
+  double raw_tail_rows_per_s = 0;      ///< rows/s of the last tenth of the raw events (scaling).
+  double episode_store_s = 0;          ///< Time spent in EpisodeRepository::store_batch.
+  double episode_rows_per_s = 0;       ///< rows / episode_store_s.
+  double episode_tail_rows_per_s = 0;  ///< rows/s of the last tenth of the episodes.
   std::string reference;            ///< "DuckDB COPY", "psql \\copy", or empty when none applies.
   double reference_s = 0;           ///< Time of the reference bulk load of the same raw events.
   double reference_rows_per_s = 0;  ///< rows / reference_s.
