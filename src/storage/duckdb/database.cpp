@@ -37,6 +37,11 @@ duckdb_database open_instance(const std::string& location, const std::string& sh
   // Nothing may be downloaded: json and icu are built in, the rest is not needed.
   duckdb_set_config(config, "autoinstall_known_extensions", "false");
   duckdb_set_config(config, "autoload_known_extensions", "false");
+  // DuckDB checkpoints once the WAL passes checkpoint_threshold (16 MB by default), and each
+  // checkpoint recompresses the table's last, partly filled row group (up to 122,880 rows).
+  // With batches of 1,000 episodes that happened every few batches and made batch stores
+  // slow down as tables grew; 256 MB makes it rare (a closed store is still checkpointed).
+  duckdb_set_config(config, "checkpoint_threshold", "256MB");
   duckdb_database handle = nullptr;
   char* error = nullptr;
   const duckdb_state state = duckdb_open_ext(location.c_str(), &handle, config, &error);
