@@ -3,7 +3,9 @@
 //
 // Sizes (environment): NEMORI_BENCH_DOCS (BM25 documents, default 100000),
 // NEMORI_BENCH_VECTORS (vectors, default 100000), NEMORI_BENCH_DIM (default 768),
-// NEMORI_BENCH_THREADS (HNSW build threads, default 2). A summary with ratios is printed last.
+// NEMORI_BENCH_THREADS (HNSW build threads, default 2), NEMORI_BENCH_HNSW_M and
+// NEMORI_BENCH_HNSW_EFC (graph degree and ef_construction, default: the library's defaults).
+// A summary with ratios is printed last.
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
 #include <time.h>
@@ -43,6 +45,9 @@ const std::size_t kDocs = env_size("NEMORI_BENCH_DOCS", 100000);
 const std::size_t kVectors = env_size("NEMORI_BENCH_VECTORS", 100000);
 const std::size_t kDim = env_size("NEMORI_BENCH_DIM", 768);
 const std::size_t kThreads = env_size("NEMORI_BENCH_THREADS", 2);
+const std::size_t kHnswM = env_size("NEMORI_BENCH_HNSW_M", nemori::VectorIndexOptions{}.hnsw_m);
+const std::size_t kHnswEfc =
+    env_size("NEMORI_BENCH_HNSW_EFC", nemori::VectorIndexOptions{}.hnsw_ef_construction);
 constexpr std::size_t kTopK = 20;
 constexpr std::size_t kQueries = 1000;
 
@@ -462,25 +467,36 @@ const VectorData& vector_data() {
   return data;
 }
 
-const nemori::VectorIndex& exact_index() {
-  static const auto index = [] {
+// Exact-scan variants: the default (int8 first pass, all hardware threads), the same on one
+// thread, and the float scan on one thread (the reference: what the scan was before the int8
+// pass).
+enum ExactVariant { kExactDefault = 0, kExactOneThread = 1, kExactFloat = 2 };
+const char* const kExactNames[] = {"exact", "exact_1thread", "exact_float_1thread"};
+
+const nemori::VectorIndex& exact_index(int variant = kExactDefault) {
+  static std::unique_ptr<nemori::VectorIndex> indexes[3];
+  auto& index = indexes[variant];
+  if (!index) {
     nemori::VectorIndexOptions o;
     o.dimension = kDim;
     o.hnsw_threshold = 0;
-    auto i = std::make_unique<nemori::VectorIndex>(o);
-    i->upsert_batch(vector_data().docs);
-    summary()["exact_bytes_per_vector"] =
-        static_cast<double>(i->stats().memory_bytes) / vector_data().docs.size();
-    return i;
-  }();
+    if (variant != kExactDefault) o.search_threads = 1;
+    if (variant == kExactFloat) o.quantised_scan = false;
+    index = std::make_unique<nemori::VectorIndex>(o);
+    index->upsert_batch(vector_data().docs);
+    summary()[std::string(kExactNames[variant]) + "_bytes_per_vector"] =
+        static_cast<double>(index->stats().memory_bytes) / vector_data().docs.size();
+  }
   return *index;
 }
 
-const nemori::VectorIndex& hnsw_index() {
+nemori::VectorIndex& hnsw_index() {
   static const auto index = [] {
     nemori::VectorIndexOptions o;
     o.dimension = kDim;
     o.hnsw_threshold = 1;
+    o.hnsw_m = kHnswM;
+    o.hnsw_ef_construction = kHnswEfc;
     o.build_threads = kThreads;
     auto i = std::make_unique<nemori::VectorIndex>(o);
     const Stopwatch watch(true);
@@ -497,8 +513,11 @@ const nemori::VectorIndex& hnsw_index() {
   return *index;
 }
 
+// Arg: an ExactVariant.
 void BM_VectorExactQuery(benchmark::State& state) {
-  const auto& index = exact_index();
+  const auto variant = static_cast<int>(state.range(0));
+  const std::string name = kExactNames[variant];
+  const auto& index = exact_index(variant);
   const auto& queries = vector_data().queries;
   Latencies latencies;
   std::size_t q = 0;
@@ -508,8 +527,44 @@ void BM_VectorExactQuery(benchmark::State& state) {
     latencies.add(watch);
     benchmark::DoNotOptimize(hits);
   }
-  latencies.report(state, "exact");
+  latencies.report(state, name);
   state.counters["vectors"] = static_cast<double>(index.size());
+  // The int8 first pass must not change the result: compare with a brute-force float cosine
+  // scan (written here, independent of the index) on clustered and random queries.
+  const auto& docs = vector_data().docs;
+  std::vector<double> doc_norms(docs.size());
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    double n = 0;
+    for (float x : docs[i].vector) n += static_cast<double>(x) * x;
+    doc_norms[i] = std::sqrt(n);
+  }
+  std::size_t found = 0, total = 0, identical = 0, lists = 0;
+  auto check = [&](const std::vector<float>& query) {
+    std::vector<std::pair<double, std::size_t>> scored(docs.size());
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+      double dot = 0;
+      for (std::size_t j = 0; j < kDim; ++j) {
+        dot += static_cast<double>(query[j]) * docs[i].vector[j];
+      }
+      scored[i] = {-dot / doc_norms[i], i};
+    }
+    std::partial_sort(scored.begin(), scored.begin() + kTopK, scored.end());
+    std::vector<std::string> truth;
+    for (std::size_t r = 0; r < kTopK; ++r) truth.push_back(docs[scored[r].second].id);
+    std::vector<std::string> ours;
+    for (const auto& h : index.search(query, kTopK)) ours.push_back(h.id);
+    const std::set<std::string> truth_set(truth.begin(), truth.end());
+    for (const auto& id : ours) found += truth_set.count(id);
+    total += truth.size();
+    identical += ours == truth;
+    ++lists;
+  };
+  for (std::size_t i = 0; i < 20; ++i) check(vector_data().queries[i]);
+  for (std::size_t i = 0; i < 20; ++i) check(vector_data().random_queries[i]);
+  state.counters["recall_vs_brute_force"] = static_cast<double>(found) / total;
+  state.counters["identical_lists"] = static_cast<double>(identical) / lists;
+  summary()[name + "_recall_vs_brute_force"] = static_cast<double>(found) / total;
+  summary()[name + "_identical_lists_share"] = static_cast<double>(identical) / lists;
 }
 
 void BM_VectorHnswBuild(benchmark::State& state) {
@@ -518,10 +573,38 @@ void BM_VectorHnswBuild(benchmark::State& state) {
   state.counters["build_cpu_s"] = summary()["hnsw_build_cpu_s"];
   state.counters["vectors_per_s"] = summary()["hnsw_build_vectors_per_s"];
   state.counters["threads"] = static_cast<double>(kThreads);
+  state.counters["M"] = static_cast<double>(kHnswM);
+  state.counters["ef_construction"] = static_cast<double>(kHnswEfc);
 }
 
+// Exact top-20 ids of each query of a set (computed once).
+const std::vector<std::set<std::string>>& truths(const std::vector<std::vector<float>>& set) {
+  static std::map<const void*, std::vector<std::set<std::string>>> cache;
+  auto& out = cache[&set];
+  if (out.empty()) {
+    for (const auto& query : set) {
+      std::set<std::string> truth;
+      for (const auto& h : exact_index().search(query, kTopK)) truth.insert(h.id);
+      out.push_back(std::move(truth));
+    }
+  }
+  return out;
+}
+
+// Arg: hnsw_ef_search with no per-k minimum and no exact fallback for far queries (the graph
+// alone), or 0 for the library defaults (which include the fallback).
 void BM_VectorHnswQuery(benchmark::State& state) {
-  const auto& index = hnsw_index();
+  auto& index = hnsw_index();
+  const nemori::VectorIndexOptions defaults;
+  const auto ef = static_cast<std::size_t>(state.range(0));
+  if (ef == 0) {
+    index.set_hnsw_ef_search(defaults.hnsw_ef_search, defaults.hnsw_ef_search_per_k);
+    index.set_hnsw_exact_fallback(defaults.hnsw_exact_fallback);
+  } else {
+    index.set_hnsw_ef_search(ef, 0);
+    index.set_hnsw_exact_fallback(false);
+  }
+  const std::string name = ef == 0 ? "hnsw" : "hnsw_ef" + std::to_string(ef);
   const auto& queries = vector_data().queries;
   Latencies latencies;
   std::size_t q = 0;
@@ -531,25 +614,29 @@ void BM_VectorHnswQuery(benchmark::State& state) {
     latencies.add(watch);
     benchmark::DoNotOptimize(hits);
   }
-  // Recall@20 against the exact scan.
-  const auto& exact = exact_index();
-  auto recall_of = [&](const std::vector<std::vector<float>>& set) {
+  // Recall@20 against the exact scan, and latency of the random queries.
+  Latencies random_latencies;
+  auto recall_of = [&](const std::vector<std::vector<float>>& set, Latencies* timing) {
+    const auto& truth = truths(set);
     std::size_t found = 0, total = 0;
-    for (const auto& query : set) {
-      std::set<std::string> truth;
-      for (const auto& h : exact.search(query, kTopK)) truth.insert(h.id);
-      for (const auto& h : index.search(query, kTopK)) found += truth.count(h.id);
-      total += truth.size();
+    for (std::size_t i = 0; i < set.size(); ++i) {
+      const Stopwatch watch;
+      const auto hits = index.search(set[i], kTopK);
+      if (timing) timing->add(watch);
+      for (const auto& h : hits) found += truth[i].count(h.id);
+      total += truth[i].size();
     }
     return static_cast<double>(found) / static_cast<double>(total);
   };
-  const double recall = recall_of(queries);
-  const double recall_random = recall_of(vector_data().random_queries);
-  latencies.report(state, "hnsw");
+  const double recall = recall_of(queries, nullptr);
+  const double recall_random = recall_of(vector_data().random_queries, &random_latencies);
+  latencies.report(state, name);
   state.counters["recall_at_20"] = recall;
   state.counters["recall_at_20_random_queries"] = recall_random;
-  summary()["hnsw_recall_at_20"] = recall;
-  summary()["hnsw_recall_at_20_random_queries"] = recall_random;
+  state.counters["p50_cpu_us_random_queries"] = percentile(random_latencies.cpu, 0.5);
+  summary()[name + "_recall_at_20"] = recall;
+  summary()[name + "_recall_at_20_random_queries"] = recall_random;
+  summary()[name + "_random_queries_p50_cpu_us"] = percentile(random_latencies.cpu, 0.5);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -607,9 +694,17 @@ BENCHMARK(BM_Bm25Build)->Unit(benchmark::kMillisecond)->Iterations(2);
 BENCHMARK(BM_Bm25Query)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Fts5Build)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_Fts5Query)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_VectorExactQuery)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_VectorExactQuery)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_VectorHnswBuild)->Unit(benchmark::kMillisecond)->Iterations(1);
-BENCHMARK(BM_VectorHnswQuery)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_VectorHnswQuery)
+    ->Arg(0)
+    ->Arg(64)
+    ->Arg(128)
+    ->Arg(256)
+    ->Arg(512)
+    ->Arg(1024)
+    ->Arg(2048)
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ServicePreload)->Arg(1)->Arg(100)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 void print_summary() {
@@ -629,7 +724,11 @@ void print_summary() {
   ratio("build rate, nemori / FTS5 (CPU)", "bm25_build_docs_per_cpu_s",
         "fts5_build_docs_per_cpu_s");
   ratio("memory per doc, nemori / FTS5", "bm25_bytes_per_doc", "fts5_bytes_per_doc");
-  ratio("vector top-20 p50, exact / HNSW (CPU)", "exact_p50_cpu_us", "hnsw_p50_cpu_us");
+  ratio("exact top-20 p50, float scan / default (wall)", "exact_float_1thread_p50_us",
+        "exact_p50_us");
+  ratio("exact top-20 p50, float scan / int8 pass, 1 thread (wall)", "exact_float_1thread_p50_us",
+        "exact_1thread_p50_us");
+  ratio("vector top-20 p50, exact / HNSW (wall)", "exact_p50_us", "hnsw_p50_us");
 }
 
 }  // namespace

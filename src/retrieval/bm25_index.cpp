@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <functional>
+#include <memory>
 #include <unordered_set>
 
 #include "nemori/core/error.h"
@@ -62,6 +63,39 @@ std::vector<std::string_view> distinct(std::span<const std::string> terms) {
   return out;
 }
 
+// An append-only array of term ids in blocks (256 entries, doubling up to 64Ki): growing never
+// copies what is stored (a single vector of every document's terms spent much of an index
+// build re-copying itself). Reads (deletes, compaction) find the block by binary search.
+class TermList {
+ public:
+  void push_back(std::uint32_t term) {
+    if (used_ == block_size_) add_block();
+    blocks_.back()[used_++] = term;
+    ++size_;
+  }
+  std::uint32_t operator[](std::uint64_t i) const {
+    const auto b = static_cast<std::size_t>(std::upper_bound(starts_.begin(), starts_.end(), i) -
+                                            starts_.begin() - 1);
+    return blocks_[b][i - starts_[b]];
+  }
+  std::uint64_t size() const { return size_; }
+  std::size_t capacity() const { return capacity_; }
+
+ private:
+  static constexpr std::size_t kFirstBlock = 256, kMaxBlock = std::size_t{1} << 16;
+  void add_block() {
+    block_size_ = blocks_.empty() ? kFirstBlock : std::min(block_size_ * 2, kMaxBlock);
+    blocks_.push_back(std::make_unique_for_overwrite<std::uint32_t[]>(block_size_));
+    starts_.push_back(size_);
+    capacity_ += block_size_;
+    used_ = 0;
+  }
+  std::vector<std::unique_ptr<std::uint32_t[]>> blocks_;
+  std::vector<std::uint64_t> starts_;  // index of each block's first entry
+  std::uint64_t size_ = 0;
+  std::size_t capacity_ = 0, block_size_ = 0, used_ = 0;
+};
+
 }  // namespace
 
 struct Bm25Index::Impl {
@@ -84,7 +118,7 @@ struct Bm25Index::Impl {
   std::vector<std::array<std::uint32_t, kFields>> field_tokens;
   std::vector<std::uint32_t> word_counts;
   std::vector<std::uint64_t> fwd_offsets{0};  // slot s owns fwd_terms[off[s], off[s+1])
-  std::vector<std::uint32_t> fwd_terms;
+  TermList fwd_terms;
   // Statistics of the live documents.
   std::array<std::uint64_t, kFields> total_tokens{};
 
@@ -254,8 +288,7 @@ struct Bm25Index::Impl {
     term_ids = std::move(kept_terms);
     surface_terms.clear();
     std::vector<std::uint64_t> offsets{0};
-    std::vector<std::uint32_t> terms;
-    terms.reserve(total_postings);
+    TermList terms;
     std::size_t next = 0;
     for (std::uint32_t s = 0; s < remap.size(); ++s) {
       if (remap[s] == kNoSlot) continue;

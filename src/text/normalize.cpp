@@ -52,26 +52,9 @@ bool is_emoji(char32_t cp) {
          cp == 0x2139 || cp == 0x3030 || cp == 0x303D || cp == 0x3297 || cp == 0x3299;
 }
 
-struct AsciiTable {
-  CharClass cls[128];
-  constexpr AsciiTable() : cls() {
-    for (int c = 0; c < 128; ++c) {
-      CharClass k = CharClass::kSeparator;
-      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) k = CharClass::kLetter;
-      if (c >= '0' && c <= '9') k = CharClass::kDigit;
-      if (c == '\'') k = CharClass::kApostrophe;
-      if (c == '-') k = CharClass::kHyphen;
-      if (c == ':' || c == '.' || c == ',' || c == '/') k = CharClass::kNumberJoin;
-      cls[c] = k;
-    }
-  }
-};
-constexpr AsciiTable kAscii;
-
 }  // namespace
 
-CharClass classify(char32_t cp) {
-  if (cp < 0x80) return kAscii.cls[cp];
+CharClass classify_non_ascii(char32_t cp) {
   if (cp == 0x2010 || cp == 0x2011) return CharClass::kHyphen;
   if (cp == 0x00AD) return CharClass::kIgnorable;
   if (cp == 0xFE0E || cp == 0xFE0F || cp == 0x200D || in(cp, 0x1F3FB, 0x1F3FF)) {

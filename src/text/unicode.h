@@ -22,8 +22,31 @@ enum class CharClass : std::uint8_t {
   kIgnorable,   ///< soft hyphen: skipped inside a word
 };
 
+/// The class of a code point >= 0x80 (see classify).
+CharClass classify_non_ascii(char32_t cp);
+
+/// Classes of the ASCII code points (a table, so that classify inlines for them).
+struct AsciiClasses {
+  CharClass cls[128];
+  constexpr AsciiClasses() : cls() {
+    for (int c = 0; c < 128; ++c) {
+      CharClass k = CharClass::kSeparator;
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) k = CharClass::kLetter;
+      if (c >= '0' && c <= '9') k = CharClass::kDigit;
+      if (c == '\'') k = CharClass::kApostrophe;
+      if (c == '-') k = CharClass::kHyphen;
+      if (c == ':' || c == '.' || c == ',' || c == '/') k = CharClass::kNumberJoin;
+      cls[c] = k;
+    }
+  }
+};
+inline constexpr AsciiClasses kAsciiClasses;
+
 /// The class of `cp` (a normalised code point).
-CharClass classify(char32_t cp);
+inline CharClass classify(char32_t cp) {
+  if (cp < 0x80) return kAsciiClasses.cls[cp];
+  return classify_non_ascii(cp);
+}
 
 /// Normalises `text` (see normalize_for_search) into code points, replacing `out`.
 void normalize_to_utf32(std::string_view text, bool fold_accents, std::vector<char32_t>& out);

@@ -25,11 +25,25 @@ struct VectorIndexOptions {
   std::size_t hnsw_m = 16;
   /// HNSW candidate list size while building (hnswlib's ef_construction).
   std::size_t hnsw_ef_construction = 100;
-  /// HNSW candidate list size while searching (raised to k when k is larger).
-  std::size_t hnsw_ef_search = 128;
+  /// HNSW candidate list size while searching: at least this...
+  std::size_t hnsw_ef_search = 64;
+  /// ...and at least this many times k (0 = no per-k minimum; k itself is always a minimum).
+  std::size_t hnsw_ef_search_per_k = 8;
   /// Threads used to build the HNSW graph in upsert_batch and when crossing the threshold
   /// (0 = all hardware threads).
   std::size_t build_threads = 1;
+  /// Answer far queries exactly: a query whose best graph hit is less similar than all but
+  /// 5% of a sample of stored vectors are to their nearest neighbour (measured when the graph
+  /// is built and each time it doubles) is far from every stored vector, where graph search
+  /// loses recall; the exact scan answers it instead.
+  bool hnsw_exact_fallback = true;
+  /// Keep an int8 copy of every vector (1 byte per dimension + 12 bytes) for the exact scan,
+  /// which then reads a quarter of the bytes and re-scores only its best candidates in float
+  /// (same results as a float scan). Off: the exact scan reads the float vectors.
+  bool quantised_scan = true;
+  /// Threads used by one exact scan with quantised_scan (0 = all hardware threads, at most
+  /// 64); each thread gets at least 4 MB of int8 codes, so small scans use fewer.
+  std::size_t search_threads = 0;
   /// Deleted vectors are dropped (graph rebuilt) once they exceed this share of all vectors.
   double rebuild_ratio = 0.3;
 };
@@ -52,11 +66,13 @@ struct VectorIndexStats {
 };
 
 /// Cosine-similarity index. Vectors are L2-normalised on insert (a zero vector stays zero and
-/// scores 0 against everything). Small indexes are searched exactly by a vectorised scan over
-/// one contiguous float array; once the index holds more than hnsw_threshold vectors they move
-/// into an HNSW graph (hnswlib, inner product on normalised vectors) and searches become
-/// approximate (see hnsw_ef_search). Scores are cosine similarities in -1..1, best first, ties
-/// broken by id.
+/// scores 0 against everything). Small indexes are searched exactly: a vectorised scan of an
+/// int8 copy of the vectors with an error bound per vector, then float re-scoring of the
+/// candidates the bound cannot rule out (the same result as a float scan; see quantised_scan).
+/// Once the index holds more than hnsw_threshold vectors they move into an HNSW graph
+/// (hnswlib, inner product on normalised vectors) and searches become approximate (see
+/// hnsw_ef_search and hnsw_exact_fallback). Scores are cosine similarities in -1..1, best
+/// first, ties broken by id.
 ///
 /// Filtered searches: when few documents pass the filter they are scanned exactly; otherwise
 /// the graph is asked for more candidates until k pass.
@@ -90,6 +106,11 @@ class VectorIndex {
   std::size_t dimension() const;
   /// True when searches go through the HNSW graph.
   bool uses_hnsw() const;
+  /// Changes hnsw_ef_search and hnsw_ef_search_per_k (a write: needs exclusive access). Throws
+  /// ConfigError when ef_search is 0 or ef_search_per_k is above 1000.
+  void set_hnsw_ef_search(std::size_t ef_search, std::size_t ef_search_per_k);
+  /// Changes hnsw_exact_fallback (a write: needs exclusive access).
+  void set_hnsw_exact_fallback(bool on);
 
   /// The `k` most similar documents passing `filter` (HNSW when active, else exact). Throws
   /// ValidationError when the query length differs from dimension().
