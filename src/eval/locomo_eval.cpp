@@ -98,6 +98,7 @@ LocomoEvalReport run_locomo_eval(const std::vector<LocomoConversation>& conversa
         request.mode = options.mode;
         request.neighbours = options.neighbours;
         request.message_evidence = options.message_evidence;
+        if (options.context) request.context = *options.context;
         const auto response = memory->search(request);
         latencies.push_back(ms_since(s0));
         for (const auto& hit : response.hits) {

@@ -133,6 +133,13 @@ ProcessResult MemorySystem::process_all() {
   return total;
 }
 
+ContextScoringOptions default_context_scoring() {
+  ContextScoringOptions o;
+  o.neighbour_weight = 0.3;
+  o.sitting_weight = 0.3;
+  return o;
+}
+
 MemorySearchResponse MemorySystem::search(const MemorySearchRequest& request) {
   require_owner(request.owner_id);
   const auto t0 = Clock::now();
@@ -141,6 +148,7 @@ MemorySearchResponse MemorySystem::search(const MemorySearchRequest& request) {
   options.k = std::max<std::size_t>(1, request.limit);
   options.mode = request.mode;
   options.corpus = SearchCorpus::kEpisodes;
+  options.context = request.context;
   if (request.time_range) {
     options.filter.since = request.time_range->start;
     options.filter.until = request.time_range->end;

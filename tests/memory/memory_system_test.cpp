@@ -24,6 +24,9 @@ std::vector<Message> conversation(Timestamp start,
 std::unique_ptr<MemorySystem> open_memory() {
   MemoryConfig config;
   config.storage.backend = "memory";
+  // Whole days as episodes (each test day holds three messages on one subject).
+  config.segmentation.min_messages = 3;
+  config.segmentation.max_messages = 10;
   return MemorySystem::open(config);
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ struct LocomoEvalOptions {
   std::size_t neighbours = 0;
   /// Fuse each episode's rank with its best raw message's rank (MemorySearchRequest).
   bool message_evidence = false;
+  /// Context scoring of episode hits (MemorySearchRequest::context's default when unset).
+  std::optional<ContextScoringOptions> context;
   /// Hits fetched per question (enough to fill the largest budget).
   std::size_t depth = 200;
   std::vector<std::size_t> budgets = {500, 1000, 2000, 4000};
