@@ -22,6 +22,7 @@ void register_eval(CLI::App& app) {
     double k1 = -1, b = -1, title_weight = -1, summary_weight = -1, keyword_weight = -1;
     bool message_evidence = false;
     bool no_stemming = false, no_stop_words = false, cut_after_questions = false;
+    std::string misses;
     double neighbour_weight = -1, sitting_weight = -1, sitting_hours = -1;
     bool json = false;
   };
@@ -58,6 +59,9 @@ void register_eval(CLI::App& app) {
                 "Segmenter: allow a cut between a question and its reply");
   cmd->add_flag("--no-stemming", o->no_stemming, "Tokenizer: no Snowball stemming");
   cmd->add_flag("--no-stop-words", o->no_stop_words, "Tokenizer: keep stop words");
+  cmd->add_option("--misses", o->misses,
+                  "Write every question not fully answered within 1000 words to this JSONL file, "
+                  "with the rank of each evidence message");
   cmd->add_flag("--json", o->json, "Print JSON");
   set_action(*cmd, [o]() -> int {
     auto conversations = load_locomo(o->file);
@@ -109,6 +113,21 @@ void register_eval(CLI::App& app) {
       show_progress("conversations", done, total);
     };
     const auto report = run_locomo_eval(conversations, options);
+    if (!o->misses.empty()) {
+      write_file_atomically(o->misses, [&](std::ostream& out) {
+        for (const auto& q : report.outcomes) {
+          if (q.recall_at_1000w >= 1.0) continue;
+          out << nlohmann::json{{"conversation", q.conversation},
+                                {"category", locomo_category_name(q.category)},
+                                {"question", q.question},
+                                {"evidence", q.evidence},
+                                {"evidence_ranks", q.evidence_ranks},
+                                {"recall_at_1000w", q.recall_at_1000w}}
+                     .dump()
+              << "\n";
+        }
+      });
+    }
     if (o->json)
       std::printf("%s\n", report.to_json().dump(2).c_str());
     else

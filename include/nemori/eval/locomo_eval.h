@@ -44,6 +44,18 @@ struct LocomoEvalOptions {
 };
 
 /// The outcome of a run.
+/// How one question fared.
+struct QuestionOutcome {
+  std::string conversation;  ///< sample_id
+  std::string question;
+  int category = 0;
+  std::vector<std::string> evidence;  ///< dialog ids
+  /// Per evidence id, the 1-based rank of the first unit holding it (0 = not in the ranking).
+  std::vector<std::size_t> evidence_ranks;
+  double recall_at_1000w = 0;
+};
+
+/// Results of one evaluation run.
 struct LocomoEvalReport {
   /// Means per bucket ("overall", "multi-hop", "temporal", "open-domain", "single-hop") and
   /// metric ("recall@500w", ..., "recall@k5", ...).
@@ -57,6 +69,8 @@ struct LocomoEvalReport {
   double search_p50_ms = 0;
   double search_p99_ms = 0;
   std::string unit;  ///< "episodes" or "messages"
+  /// Every question asked, in order.
+  std::vector<QuestionOutcome> outcomes;
   /// Machine-readable form.
   nlohmann::json to_json() const;
   /// A table for the terminal.
