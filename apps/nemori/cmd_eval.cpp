@@ -1,4 +1,5 @@
 // `nemori eval locomo FILE`: retrieval quality on LoCoMo, without an LLM.
+#include <cmath>
 #include <cstdio>
 
 #include "command.h"
@@ -20,6 +21,9 @@ void register_eval(CLI::App& app) {
     double topic_threshold = -1;
     double k1 = -1, b = -1, title_weight = -1, summary_weight = -1, keyword_weight = -1;
     bool message_evidence = false;
+    bool no_stemming = false, no_stop_words = false, cut_after_questions = false;
+    std::string misses;
+    double neighbour_weight = -1, sitting_weight = -1, sitting_hours = -1;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
@@ -45,6 +49,19 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--keyword-weight", o->keyword_weight, "BM25 weight of keywords and entities");
   cmd->add_flag("--message-evidence", o->message_evidence,
                 "Fuse each episode's rank with the rank of its best raw message");
+  cmd->add_option("--neighbour-weight", o->neighbour_weight,
+                  "Context scoring: share of the time neighbours' scores (default 0.3; 0 = off)");
+  cmd->add_option("--sitting-weight", o->sitting_weight,
+                  "Context scoring: share of the sitting's best score (default 0.3; 0 = off)");
+  cmd->add_option("--sitting-hours", o->sitting_hours,
+                  "Context scoring: half-width of a sitting in hours (default 6)");
+  cmd->add_flag("--cut-after-questions", o->cut_after_questions,
+                "Segmenter: allow a cut between a question and its reply");
+  cmd->add_flag("--no-stemming", o->no_stemming, "Tokenizer: no Snowball stemming");
+  cmd->add_flag("--no-stop-words", o->no_stop_words, "Tokenizer: keep stop words");
+  cmd->add_option("--misses", o->misses,
+                  "Write every question not fully answered within 1000 words to this JSONL file, "
+                  "with the rank of each evidence message");
   cmd->add_flag("--json", o->json, "Print JSON");
   set_action(*cmd, [o]() -> int {
     auto conversations = load_locomo(o->file);
@@ -71,6 +88,16 @@ void register_eval(CLI::App& app) {
                             "unknown value \"" + o->mode + "\" (valid: bm25, vector, hybrid)");
     options.neighbours = o->neighbours;
     options.message_evidence = o->message_evidence;
+    if (o->neighbour_weight >= 0 || o->sitting_weight >= 0 || o->sitting_hours >= 0) {
+      ContextScoringOptions context = default_context_scoring();
+      if (o->neighbour_weight >= 0) context.neighbour_weight = o->neighbour_weight;
+      if (o->sitting_weight >= 0) context.sitting_weight = o->sitting_weight;
+      if (o->sitting_hours >= 0)
+        context.sitting_window = std::chrono::seconds(std::llround(o->sitting_hours * 3600));
+      options.context = context;
+    }
+    options.memory.retrieval.tokenizer.stem = !o->no_stemming;
+    options.memory.retrieval.tokenizer.remove_stop_words = !o->no_stop_words;
     auto& bm25 = options.memory.retrieval.bm25;
     if (o->k1 >= 0) bm25.k1 = o->k1;
     if (o->b >= 0) bm25.b = o->b;
@@ -78,6 +105,7 @@ void register_eval(CLI::App& app) {
     if (o->summary_weight >= 0) bm25.weights.summary = o->summary_weight;
     if (o->keyword_weight >= 0) bm25.weights.keywords = bm25.weights.entities = o->keyword_weight;
     auto& seg = options.memory.segmentation;
+    seg.keep_question_with_reply = !o->cut_after_questions;
     if (o->min_messages > 0) seg.min_messages = o->min_messages;
     if (o->max_messages > 0) seg.max_messages = o->max_messages;
     if (o->topic_threshold >= 0) seg.topic_shift_threshold = o->topic_threshold;
@@ -85,6 +113,21 @@ void register_eval(CLI::App& app) {
       show_progress("conversations", done, total);
     };
     const auto report = run_locomo_eval(conversations, options);
+    if (!o->misses.empty()) {
+      write_file_atomically(o->misses, [&](std::ostream& out) {
+        for (const auto& q : report.outcomes) {
+          if (q.recall_at_1000w >= 1.0) continue;
+          out << nlohmann::json{{"conversation", q.conversation},
+                                {"category", locomo_category_name(q.category)},
+                                {"question", q.question},
+                                {"evidence", q.evidence},
+                                {"evidence_ranks", q.evidence_ranks},
+                                {"recall_at_1000w", q.recall_at_1000w}}
+                     .dump()
+              << "\n";
+        }
+      });
+    }
     if (o->json)
       std::printf("%s\n", report.to_json().dump(2).c_str());
     else

@@ -100,15 +100,9 @@ void register_storage_commands(CLI::App& app) {
         counts = write_dump(*store, std::cout, *owner);
         std::cout.flush();
       } else {
-        const std::string tmp = *output + ".partial";
-        {
-          std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-          if (!out) throw ValidationError(*output + ": cannot write");
+        write_file_atomically(*output, [&](std::ostream& out) {
           counts = write_dump(*store, out, *owner, progress_for("export"));
-          out.flush();
-          if (!out) throw StorageError(*output + ": write failed (disk full?)");
-        }
-        std::filesystem::rename(tmp, *output);
+        });
       }
       std::fprintf(stderr, "exported %zu raw events, %zu episodes, %zu links\n", counts.raw_events,
                    counts.episodes, counts.links);

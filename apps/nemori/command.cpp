@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 
+#include "nemori/core/error.h"
 #include "nemori/storage/config.h"
 
 namespace nemori::cli {
@@ -43,6 +46,25 @@ void show_progress(const std::string& label, std::size_t done, std::size_t total
                "##############################", kWidth - filled, "", done, total);
   if (done >= total) std::fprintf(stderr, "\n");
   std::fflush(stderr);
+}
+
+void write_file_atomically(const std::string& path,
+                           const std::function<void(std::ostream&)>& write) {
+  const std::string tmp = path + ".partial";
+  try {
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      if (!out) throw ValidationError(path + ": cannot write");
+      write(out);
+      out.flush();
+      if (!out) throw StorageError(path + ": write failed (disk full?)");
+    }
+    std::filesystem::rename(tmp, path);
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+    throw;
+  }
 }
 
 }  // namespace nemori::cli

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <ostream>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -33,6 +34,11 @@ bool stderr_is_terminal();
 
 /// Draws "label [#####     ] done/total" on stderr when it is a terminal; silent otherwise.
 void show_progress(const std::string& label, std::size_t done, std::size_t total);
+
+/// Writes a file whole or not at all: `write` fills "PATH.partial", which then replaces PATH.
+/// Throws ValidationError when the file cannot be created, StorageError when writing fails.
+void write_file_atomically(const std::string& path,
+                           const std::function<void(std::ostream&)>& write);
 
 // Registration of each group of subcommands (one file each).
 void register_validate(CLI::App& app);

@@ -31,6 +31,34 @@ V7State& state() {
   return s;
 }
 
+// Canonical 8-4-4-4-12 lower-case text of 16 bytes.
+std::string format_uuid(const std::array<std::uint8_t, 16>& b) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[b[i] >> 4]);
+    out.push_back(kHex[b[i] & 0x0F]);
+  }
+  return out;
+}
+
+// FNV-1a over the bytes from `basis`, then the splitmix64 finaliser to spread the bits.
+std::uint64_t hash64(std::string_view key, std::uint64_t basis) {
+  std::uint64_t h = basis;
+  for (const char c : key) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h;
+}
+
 }  // namespace
 
 std::string new_id() {
@@ -62,15 +90,20 @@ std::string new_id() {
   b[7] = static_cast<std::uint8_t>(counter & 0xFF);
   for (int i = 8; i < 16; ++i) b[i] = static_cast<std::uint8_t>(random_bits >> (8 * (i - 8)));
   b[8] = static_cast<std::uint8_t>(0x80 | (b[8] & 0x3F));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[b[i] >> 4]);
-    out.push_back(kHex[b[i] & 0x0F]);
+  return format_uuid(b);
+}
+
+std::string derived_id(std::string_view key) {
+  const std::uint64_t high = hash64(key, 0xcbf29ce484222325ULL);
+  const std::uint64_t low = hash64(key, 0x84222325cbf29ce4ULL ^ key.size());
+  std::array<std::uint8_t, 16> b{};
+  for (int i = 0; i < 8; ++i) {
+    b[i] = static_cast<std::uint8_t>(high >> (56 - 8 * i));
+    b[8 + i] = static_cast<std::uint8_t>(low >> (56 - 8 * i));
   }
-  return out;
+  b[6] = static_cast<std::uint8_t>(0x80 | (b[6] & 0x0F));  // version 8: custom
+  b[8] = static_cast<std::uint8_t>(0x80 | (b[8] & 0x3F));  // RFC 9562 variant
+  return format_uuid(b);
 }
 
 bool is_uuid(std::string_view t) {

@@ -153,13 +153,16 @@ Episode ExtractiveEpisodeGenerator::generate(const std::string& owner_id,
     frame += speakers.front() + " talked with " +
              join(std::vector<std::string>(speakers.begin() + 1, speakers.end()), " and ") + ".";
   }
+  // The frame is said once; each message follows as "Speaker: text", so that the words an
+  // episode costs in a reader's budget are nearly all the conversation's own.
   e.content = frame;
-  for (const auto& m : messages)
-    e.content += "\n" + m.speaker_label() + " said: \"" + m.content + "\"";
+  for (const auto& m : messages) e.content += "\n" + m.speaker_label() + ": " + m.content;
   const std::vector<std::string> top3(topics.begin(),
                                       topics.begin() + std::min<std::size_t>(3, topics.size()));
-  e.title = join(speakers, " and ") + (top3.empty() ? "" : " on " + join(top3, " and ")) + " (" +
-            date + ")";
+  // A short headline: the salient terms (the date and the people are in the content).
+  e.title = top3.empty() ? join(speakers, " and ") : join(top3, ", ");
+  if (!e.title.empty())
+    e.title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(e.title[0])));
   e.summary = "On " + date + ", " + join(speakers, " and ") +
               (top3.empty() ? " talked." : " talked about " + join(top3, " and ") + ".");
 

@@ -16,6 +16,14 @@ double jaccard(const TermSet& a, const TermSet& b) {
   return static_cast<double>(common) / static_cast<double>(a.size() + b.size() - common);
 }
 
+// True when the text's last visible character is a question mark (ASCII or full-width).
+bool ends_with_question(const std::string& text) {
+  std::size_t end = text.find_last_not_of(" \t\r\n");
+  if (end == std::string::npos) return false;
+  if (text[end] == '?') return true;
+  return end >= 2 && text.compare(end - 2, 3, "\xEF\xBC\x9F") == 0;  // U+FF1F
+}
+
 }  // namespace
 
 HeuristicSegmenter::HeuristicSegmenter(TokenizeFn tokenize, HeuristicSegmenterOptions options)
@@ -39,8 +47,13 @@ std::vector<Segment> HeuristicSegmenter::segment(std::span<const Message> messag
     std::string boundary;
     const auto& prev = messages[i - 1].timestamp;
     const auto& cur = messages[i].timestamp;
+    const bool after_question = options_.keep_question_with_reply &&
+                                ends_with_question(messages[i - 1].content) &&
+                                i - start <= options_.max_messages;
     if (prev && cur && *cur - *prev > options_.max_gap) {
       boundary = "time_gap";
+    } else if (after_question) {
+      // keep the reply with its question
     } else if (i - start >= options_.max_messages) {
       boundary = "max_messages";
     } else if (i - start >= options_.min_messages && messages.size() - i >= options_.min_messages) {

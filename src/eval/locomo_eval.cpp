@@ -98,6 +98,7 @@ LocomoEvalReport run_locomo_eval(const std::vector<LocomoConversation>& conversa
         request.mode = options.mode;
         request.neighbours = options.neighbours;
         request.message_evidence = options.message_evidence;
+        if (options.context) request.context = *options.context;
         const auto response = memory->search(request);
         latencies.push_back(ms_since(s0));
         for (const auto& hit : response.hits) {
@@ -117,6 +118,21 @@ LocomoEvalReport run_locomo_eval(const std::vector<LocomoConversation>& conversa
         }
       }
       ++report.questions;
+      QuestionOutcome outcome;
+      outcome.conversation = conv.sample_id;
+      outcome.question = q.question;
+      outcome.category = q.category;
+      outcome.evidence = evidence;
+      for (const auto& id : evidence) {
+        std::size_t rank = 0;
+        for (std::size_t r = 0; r < ranked.size() && rank == 0; ++r) {
+          const auto& ids = ranked[r].dialog_ids;
+          if (std::find(ids.begin(), ids.end(), id) != ids.end()) rank = r + 1;
+        }
+        outcome.evidence_ranks.push_back(rank);
+      }
+      outcome.recall_at_1000w = recall_at_budget(ranked, evidence, 1000);
+      report.outcomes.push_back(std::move(outcome));
       const std::string category = locomo_category_name(q.category);
       for (const std::string& bucket : {std::string("overall"), category}) {
         for (std::size_t b : options.budgets) {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "nemori/core/error.h"
+#include "nemori/core/id.h"
 #include "nemori/storage/factory.h"
 #include "nemori/storage/query.h"
 
@@ -108,10 +109,28 @@ ProcessResult MemorySystem::process(const std::string& owner_id) {
     Episode episode = generator_->generate(owner_id, seg_events, seg_messages);
     episode.metadata.custom_fields["boundary"] = s.boundary;
     finalize(episode);
+    // The id follows from the owner, the builder and the events, so that a run interrupted
+    // between storing episodes and marking their events processed is completed, not
+    // duplicated, by the next run over the same events.
+    std::string key = owner_id + '\n' + generator_->name();
+    for (const auto& id : episode.metadata.source_data_ids) key += '\n' + id;
+    episode.episode_id = derived_id(key);
     episodes.push_back(std::move(episode));
   }
-  storage_->episodes().store_batch(episodes);
-  for (const auto& e : episodes)
+  std::vector<std::string> episode_ids;
+  episode_ids.reserve(episodes.size());
+  for (const auto& e : episodes) episode_ids.push_back(e.episode_id);
+  const auto existing = storage_->episodes().get_batch(episode_ids);
+  std::vector<Episode> fresh;
+  for (std::size_t i = 0; i < episodes.size(); ++i) {
+    if (existing[i]) {
+      episodes[i] = *existing[i];  // built by an interrupted run: keep it as stored
+    } else {
+      fresh.push_back(episodes[i]);
+    }
+  }
+  if (!fresh.empty()) storage_->episodes().store_batch(fresh);
+  for (const auto& e : episodes)  // links are idempotent
     storage_->episodes().link(e.episode_id, e.metadata.source_data_ids);
   std::vector<std::string> ids;
   ids.reserve(events.size());
@@ -133,6 +152,13 @@ ProcessResult MemorySystem::process_all() {
   return total;
 }
 
+ContextScoringOptions default_context_scoring() {
+  ContextScoringOptions o;
+  o.neighbour_weight = 0.3;
+  o.sitting_weight = 0.3;
+  return o;
+}
+
 MemorySearchResponse MemorySystem::search(const MemorySearchRequest& request) {
   require_owner(request.owner_id);
   const auto t0 = Clock::now();
@@ -141,6 +167,7 @@ MemorySearchResponse MemorySystem::search(const MemorySearchRequest& request) {
   options.k = std::max<std::size_t>(1, request.limit);
   options.mode = request.mode;
   options.corpus = SearchCorpus::kEpisodes;
+  options.context = request.context;
   if (request.time_range) {
     options.filter.since = request.time_range->start;
     options.filter.until = request.time_range->end;

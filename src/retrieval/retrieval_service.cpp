@@ -36,12 +36,14 @@ struct RetrievalService::Impl {
     Bm25Index episodes;
     Bm25Index raw_events;
     std::optional<VectorIndex> vectors;
+    Timeline episode_timeline;  // episodes in time order, for context scoring
 
     // Never 0, so that even an empty resident owner counts (and can be evicted).
     std::size_t approximate_bytes() const {
       return sizeof(OwnerIndex) + 512 + episodes.approximate_memory_bytes() +
              raw_events.approximate_memory_bytes() +
-             (vectors ? vectors->approximate_memory_bytes() : 0);
+             (vectors ? vectors->approximate_memory_bytes() : 0) +
+             episode_timeline.approximate_memory_bytes();
     }
   };
 
@@ -89,7 +91,7 @@ struct RetrievalService::Impl {
 
   std::unique_ptr<OwnerIndex> empty_index() const {
     return std::make_unique<OwnerIndex>(
-        OwnerIndex{Bm25Index(tokenizer, options.bm25), Bm25Index(tokenizer, raw_bm25), {}});
+        OwnerIndex{Bm25Index(tokenizer, options.bm25), Bm25Index(tokenizer, raw_bm25), {}, {}});
   }
 
   std::size_t vector_dimension(std::size_t first_vector_size) const {
@@ -149,7 +151,11 @@ struct RetrievalService::Impl {
       vectors_of(index, docs.front().vector.size()).upsert_batch(docs);
     }
     for (std::size_t i = 0; i < episodes.size(); ++i) {
-      index.episodes.upsert(document_from_episode(*episodes[i]));
+      const Episode& e = *episodes[i];
+      if (auto old = index.episodes.info(e.episode_id))
+        index.episode_timeline.remove(e.episode_id, old->timestamp);
+      index.episodes.upsert(document_from_episode(e));
+      index.episode_timeline.add(e.episode_id, e.temporal_info.timestamp);
       // A new version without a vector must not leave the old vector behind.
       if (!vectors[i] && index.vectors) index.vectors->remove(episodes[i]->episode_id);
     }
@@ -337,9 +343,18 @@ struct RetrievalService::Impl {
             "query_vector");
       }
     }
-    const std::size_t candidates = o.mode == SearchMode::kHybrid
-                                       ? std::max(o.candidates == 0 ? 2 * o.k : o.candidates, o.k)
-                                       : o.k;
+    o.context.validate();
+    // With context scoring, the first ranking keeps more hits than asked for.
+    const std::size_t first_k =
+        o.context.enabled()
+            ? std::max(o.k, std::min(kMaxK, o.context.candidates == 0
+                                                ? std::max<std::size_t>(200, 10 * o.k)
+                                                : o.context.candidates))
+            : o.k;
+    const std::size_t candidates =
+        o.mode == SearchMode::kHybrid
+            ? std::max(o.candidates == 0 ? 2 * first_k : o.candidates, first_k)
+            : first_k;
     auto result = read(owner_id, [&](const OwnerIndex& index) {
       SearchResponse r;
       const Bm25Index& bm25 = raw ? index.raw_events : index.episodes;
@@ -360,7 +375,7 @@ struct RetrievalService::Impl {
         vector_hits = index.vectors->search(*qv, candidates, o.filter);
       }
       if (mode == SearchMode::kHybrid) {
-        r.hits = fuse_rrf(text_hits, vector_hits, o.k, o.fusion);
+        r.hits = fuse_rrf(text_hits, vector_hits, first_k, o.fusion);
       } else if (mode == SearchMode::kVector) {
         r.hits = hits_from(vector_hits, SearchMode::kVector);
       } else {
@@ -371,6 +386,10 @@ struct RetrievalService::Impl {
           h.timestamp = info->timestamp;
           h.word_count = info->word_count;
         }
+      }
+      if (o.context.enabled()) {
+        r.hits = rescore_in_context(std::move(r.hits), raw ? nullptr : &index.episode_timeline,
+                                    o.context, o.k);
       }
       return r;
     });
@@ -412,6 +431,8 @@ void RetrievalService::index_episodes(std::span<const Episode> episodes) {
 bool RetrievalService::remove_episode(const std::string& owner_id, const std::string& episode_id) {
   check_owner(owner_id);
   return impl_->write(owner_id, [&](Impl::OwnerIndex& index) {
+    if (auto old = index.episodes.info(episode_id))
+      index.episode_timeline.remove(episode_id, old->timestamp);
     const bool removed = index.episodes.remove(episode_id);
     const bool removed_vector = index.vectors && index.vectors->remove(episode_id);
     return removed || removed_vector;

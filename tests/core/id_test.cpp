@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -149,6 +150,20 @@ TEST(ValidateId, RejectsEmptyLongAndControlCharacters) {
               ThrowsMessage<ValidationError>(HasSubstr("owner_id: invalid UTF-8 at byte 2")));
   EXPECT_THAT([] { validate_id(std::string("a\0b", 3), "owner_id"); },
               ThrowsMessage<ValidationError>(HasSubstr("owner_id: contains a NUL character")));
+}
+
+TEST(DerivedId, IsAStableVersion8UuidOfItsKey) {
+  const std::string a = derived_id("owner\nextractive\nr1\nr2");
+  EXPECT_TRUE(is_uuid(a));
+  EXPECT_EQ(a[14], '8') << a;                                          // version nibble
+  EXPECT_NE(std::string("89ab").find(a[19]), std::string::npos) << a;  // RFC 9562 variant
+  EXPECT_EQ(a, derived_id("owner\nextractive\nr1\nr2"));
+  EXPECT_NE(a, derived_id("owner\nextractive\nr1\nr3"));
+  EXPECT_NE(a, derived_id("owner\nextractive\nr1"));
+  EXPECT_NE(derived_id(""), derived_id(std::string(1, '\0')));
+  std::set<std::string> seen;
+  for (int i = 0; i < 10000; ++i) seen.insert(derived_id("key" + std::to_string(i)));
+  EXPECT_EQ(seen.size(), 10000u);
 }
 
 }  // namespace

@@ -68,5 +68,29 @@ TEST(HeuristicSegmenter, NeverExceedsTheMaximumAndCoversEveryMessageOnce) {
   EXPECT_TRUE(seg.segment({}).empty());
 }
 
+TEST(HeuristicSegmenter, KeepsAQuestionWithItsReply) {
+  const Timestamp t0 = make_timestamp(2024, 1, 1, 10);
+  std::vector<Message> m;
+  for (const char* text :
+       {"one", "two", "what are you researching?", "adoption agencies", "five", "six"}) {
+    m.push_back(msg(text, t0 + std::chrono::seconds(30 * m.size())));
+  }
+  HeuristicSegmenterOptions options;
+  options.min_messages = 1;
+  options.max_messages = 3;
+  options.topic_shift_threshold = 0;
+  const auto kept = HeuristicSegmenter(tokenize(), options).segment(m);
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0], (Segment{0, 4, "max_messages"}));  // one over the maximum, for the reply
+  options.keep_question_with_reply = false;
+  const auto cut = HeuristicSegmenter(tokenize(), options).segment(m);
+  ASSERT_EQ(cut.size(), 2u);
+  EXPECT_EQ(cut[0], (Segment{0, 3, "max_messages"}));
+  // A time gap still cuts between a question and its reply.
+  m[3].timestamp = t0 + std::chrono::hours(5);
+  options.keep_question_with_reply = true;
+  EXPECT_EQ(HeuristicSegmenter(tokenize(), options).segment(m)[0], (Segment{0, 3, "time_gap"}));
+}
+
 }  // namespace
 }  // namespace nemori

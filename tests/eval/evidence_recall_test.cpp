@@ -42,6 +42,14 @@ TEST(LocomoEval, FindsTheEvidenceOfATinyConversation) {
     EXPECT_EQ(report.messages, 8u);
     EXPECT_DOUBLE_EQ(report.table.mean("single-hop", "recall@k5"), 1.0) << report.to_text();
     EXPECT_DOUBLE_EQ(report.table.mean("overall", "recall@4000w"), 1.0) << report.to_text();
+    ASSERT_EQ(report.outcomes.size(), 3u);
+    for (const auto& q : report.outcomes) {
+      EXPECT_EQ(q.evidence_ranks.size(), q.evidence.size()) << q.question;
+      for (std::size_t rank : q.evidence_ranks) EXPECT_GE(rank, 1u) << q.question;
+      if (q.category == 4) {
+        EXPECT_EQ(q.evidence_ranks.front(), 1u) << q.question;
+      }
+    }
     const auto j = report.to_json();
     EXPECT_EQ(j["questions"], 3);
     EXPECT_TRUE(j["recall"].contains("overall"));

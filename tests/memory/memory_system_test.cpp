@@ -24,6 +24,9 @@ std::vector<Message> conversation(Timestamp start,
 std::unique_ptr<MemorySystem> open_memory() {
   MemoryConfig config;
   config.storage.backend = "memory";
+  // Whole days as episodes (each test day holds three messages on one subject).
+  config.segmentation.min_messages = 3;
+  config.segmentation.max_messages = 10;
   return MemorySystem::open(config);
 }
 
@@ -68,6 +71,33 @@ TEST_F(MemorySystemTest, ProcessBuildsOneEpisodePerDayAndMarksEventsProcessed) {
   const auto episodes = memory->list_episodes("maya", 10, 0);
   ASSERT_EQ(episodes.size(), 3u);
   EXPECT_EQ(memory->storage().episodes().raw_ids_for_episode(episodes[0].episode_id), ids[2]);
+}
+
+TEST_F(MemorySystemTest, ARunInterruptedBeforeMarkingEventsProcessedIsCompletedNotDuplicated) {
+  const auto first = memory->process("maya");
+  ASSERT_EQ(first.episodes, 3u);
+  // As if the process had stopped after storing and linking the episodes: the events are
+  // still unprocessed.
+  auto& raw = memory->storage().raw_data();
+  for (const auto& day : ids) {
+    for (const auto& id : day) {
+      auto event = raw.get(id);
+      ASSERT_TRUE(event.has_value());
+      event->processed = false;
+      ASSERT_TRUE(raw.update(*event));
+    }
+  }
+  const auto again = memory->process("maya");
+  EXPECT_EQ(again.raw_events, 9u);
+  EXPECT_EQ(again.episodes, 3u);
+  EXPECT_EQ(memory->storage().episodes().count("maya"), 3u) << "no duplicate episodes";
+  EXPECT_EQ(memory->storage().stats().total_links, 9u);
+  EXPECT_TRUE(raw.get_unprocessed("maya", std::nullopt, std::nullopt).empty());
+  MemorySearchRequest request;
+  request.owner_id = "maya";
+  request.query = "beagle";
+  request.limit = 10;
+  EXPECT_EQ(memory->search(request).hits.size(), 1u) << "the index holds each episode once";
 }
 
 TEST_F(MemorySystemTest, SearchRanksTheRightEpisodeFirstWithItsEvidence) {

@@ -12,6 +12,10 @@ namespace nemori {
 /// Thread-safe.
 std::string new_id();
 
+/// A UUIDv8 (RFC 9562) that is a function of `key`: the same key always gives the same id, so
+/// work that is redone (e.g. episodes rebuilt after a crash) finds what it made before. Two
+/// 64-bit hashes, not a cryptographic digest: not for keys an adversary chooses.
+std::string derived_id(std::string_view key);
 /// True when `text` is a canonical UUID (8-4-4-4-12 hex digits, any version).
 bool is_uuid(std::string_view text);
 

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ struct LocomoEvalOptions {
   std::size_t neighbours = 0;
   /// Fuse each episode's rank with its best raw message's rank (MemorySearchRequest).
   bool message_evidence = false;
+  /// Context scoring of episode hits (MemorySearchRequest::context's default when unset).
+  std::optional<ContextScoringOptions> context;
   /// Hits fetched per question (enough to fill the largest budget).
   std::size_t depth = 200;
   std::vector<std::size_t> budgets = {500, 1000, 2000, 4000};
@@ -41,6 +44,18 @@ struct LocomoEvalOptions {
 };
 
 /// The outcome of a run.
+/// How one question fared.
+struct QuestionOutcome {
+  std::string conversation;  ///< sample_id
+  std::string question;
+  int category = 0;
+  std::vector<std::string> evidence;  ///< dialog ids
+  /// Per evidence id, the 1-based rank of the first unit holding it (0 = not in the ranking).
+  std::vector<std::size_t> evidence_ranks;
+  double recall_at_1000w = 0;
+};
+
+/// Results of one evaluation run.
 struct LocomoEvalReport {
   /// Means per bucket ("overall", "multi-hop", "temporal", "open-domain", "single-hop") and
   /// metric ("recall@500w", ..., "recall@k5", ...).
@@ -54,6 +69,8 @@ struct LocomoEvalReport {
   double search_p50_ms = 0;
   double search_p99_ms = 0;
   std::string unit;  ///< "episodes" or "messages"
+  /// Every question asked, in order.
+  std::vector<QuestionOutcome> outcomes;
   /// Machine-readable form.
   nlohmann::json to_json() const;
   /// A table for the terminal.

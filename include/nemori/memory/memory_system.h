@@ -41,6 +41,9 @@ struct MemoryConfig {
   RetrievalOptions retrieval;
 };
 
+/// The context scoring MemorySystem::search applies unless told otherwise.
+ContextScoringOptions default_context_scoring();
+
 /// A search over one owner's episodes.
 struct MemorySearchRequest {
   std::string owner_id;
@@ -62,6 +65,10 @@ struct MemorySearchRequest {
   /// query rises even when the rest of it is about something else. Off by default: on LoCoMo
   /// it did not raise evidence recall (docs/performance.md).
   bool message_evidence = false;
+  /// Context scoring: each episode's score also borrows from its neighbours in time and from
+  /// the best hit of the same sitting (retrieval/context_scoring.h). On by default: it raised
+  /// LoCoMo evidence recall at 1000 words (docs/retrieval.md); both weights 0 turn it off.
+  ContextScoringOptions context = default_context_scoring();
 };
 
 /// One episode found, with its scores and evidence.

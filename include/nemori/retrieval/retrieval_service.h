@@ -28,6 +28,7 @@
 #include "nemori/core/episode.h"
 #include "nemori/core/raw_event.h"
 #include "nemori/retrieval/bm25_index.h"
+#include "nemori/retrieval/context_scoring.h"
 #include "nemori/retrieval/embedding.h"
 #include "nemori/retrieval/hybrid.h"
 #include "nemori/retrieval/search_filter.h"
@@ -95,6 +96,8 @@ struct SearchOptions {
   std::size_t candidates = 0;
   /// Use this query embedding instead of calling the embedder.
   std::optional<std::vector<float>> query_vector;
+  /// Re-rank by context in time (episodes: neighbours and sitting; raw events: sitting only).
+  ContextScoringOptions context;
 };
 
 /// The answer to a search.
