@@ -530,8 +530,8 @@ bool Connection::healthy() {
 
 // ---- Transaction -----------------------------------------------------------------------------
 
-Transaction::Transaction(Connection& conn) : conn_(conn) {
-  conn_.exec_simple("BEGIN");
+Transaction::Transaction(Connection& conn, const std::string& begin) : conn_(conn) {
+  conn_.exec_simple(begin);
 }
 
 Transaction::~Transaction() {

@@ -170,8 +170,9 @@ class Connection {
 /// BEGIN on construction; ROLLBACK in the destructor unless commit() succeeded.
 class Transaction {
  public:
-  /// Starts a transaction on `conn`.
-  explicit Transaction(Connection& conn);
+  /// Starts a transaction on `conn` with `begin` ("BEGIN", or e.g. "BEGIN ISOLATION LEVEL
+  /// REPEATABLE READ READ ONLY" for several reads from one snapshot).
+  explicit Transaction(Connection& conn, const std::string& begin = "BEGIN");
   /// Rolls back unless committed (a dead connection needs nothing).
   ~Transaction();
   Transaction(const Transaction&) = delete;

@@ -28,6 +28,34 @@ using pg::Params;
 using pg::Pool;
 using pg::Result;
 
+// The total count behind one page of a search. It follows from the page itself unless the page
+// is full (or empty past the first page); then one count(*) runs in the same snapshot as the
+// page (a read-only REPEATABLE READ transaction, begun when the search has a limit), so that
+// the page never needs a count over every matching row the way count(*) OVER () did.
+class PageSnapshot {
+ public:
+  PageSnapshot(Connection& c, std::optional<std::size_t> limit) : limit_(limit) {
+    if (limit_) tx_.emplace(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  }
+
+  // The total for a page of `rows` rows at `offset`; ends the snapshot.
+  std::size_t total(Connection& c, int rows, std::size_t offset, const std::string& count_sql,
+                    const Params& where) {
+    const auto n = static_cast<std::size_t>(rows);
+    const bool page_full = limit_ && n >= *limit_;
+    std::size_t total = offset + n;
+    if (page_full || (n == 0 && offset > 0)) {
+      total = static_cast<std::size_t>(c.exec(count_sql, where).int64(0, 0));
+    }
+    if (tx_) tx_->commit();
+    return total;
+  }
+
+ private:
+  std::optional<std::size_t> limit_;
+  std::optional<pg::Transaction> tx_;
+};
+
 double elapsed_ms(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
       .count();
@@ -360,20 +388,17 @@ class PgRawRepository final : public RawDataRepository {
     page.add(as_bigint(query.limit));
     const std::string limit = page.last();
     page.add(static_cast<std::int64_t>(as_bigint(query.offset).value_or(0)));
-    const std::string sql = "SELECT " + pg::raw_select_list("r") + ", count(*) OVER ()" + from +
+    const std::string sql = "SELECT " + pg::raw_select_list("r") + from +
                             " ORDER BY r.\"timestamp\"" + d + ", r.data_id" + d + " LIMIT " +
                             limit + "::int8 OFFSET " + page.last() + "::int8";
     RawDataSearchResult result;
     ctx_.search("searching raw events", [&](Connection& c) {
       result = RawDataSearchResult{};
+      PageSnapshot snapshot(c, query.limit);
       Result r = c.exec(sql, page);
       for (int i = 0; i < r.rows(); ++i) result.events.push_back(pg::decode_raw(r, i));
-      if (r.rows() > 0) {
-        result.total_count = static_cast<std::size_t>(r.int64(0, pg::kRawSelectCount));
-      } else if (query.offset > 0 || query.limit == std::optional<std::size_t>(0)) {
-        result.total_count =
-            static_cast<std::size_t>(c.exec("SELECT count(*)" + from, w.params).int64(0, 0));
-      }
+      result.total_count =
+          snapshot.total(c, r.rows(), query.offset, "SELECT count(*)" + from, w.params);
     });
     result.has_more = query.offset + result.events.size() < result.total_count;
     result.query_time_ms = elapsed_ms(start);
@@ -639,11 +664,10 @@ class PgEpisodeRepository final : public EpisodeRepository {
     page.add(as_bigint(query.limit));
     const std::string limit = page.last();
     page.add(static_cast<std::int64_t>(as_bigint(query.offset).value_or(0)));
-    const std::string sql = "SELECT " + pg::episode_select_list("e") + ", count(*) OVER ()" +
+    const std::string sql = "SELECT " + pg::episode_select_list("e") +
                             (rank.empty() ? "" : ", " + rank + " AS rank") + from + " ORDER BY " +
                             order + " LIMIT " + limit + "::int8 OFFSET " + page.last() + "::int8";
-    return run_search(sql, page, from, w.params, !rank.empty(), query.offset,
-                      query.limit == std::optional<std::size_t>(0), start);
+    return run_search(sql, page, from, w.params, !rank.empty(), query.offset, query.limit, start);
   }
 
   EpisodeSearchResult by_owner(const std::string& owner_id, std::optional<std::size_t> limit,
@@ -840,23 +864,19 @@ class PgEpisodeRepository final : public EpisodeRepository {
 
   EpisodeSearchResult run_search(const std::string& sql, const Params& page,
                                  const std::string& from, const Params& where, bool ranked,
-                                 std::size_t offset, bool limit_zero,
+                                 std::size_t offset, std::optional<std::size_t> limit,
                                  std::chrono::steady_clock::time_point start) {
     EpisodeSearchResult result;
     ctx_.search("searching episodes", [&](Connection& c) {
       result = EpisodeSearchResult{};
+      PageSnapshot snapshot(c, limit);
       Result r = c.exec(sql, page);
       result.episodes.reserve(static_cast<std::size_t>(r.rows()));
       for (int i = 0; i < r.rows(); ++i) {
         result.episodes.push_back(pg::decode_episode(r, i));
-        if (ranked) result.scores.push_back(r.float8(i, pg::kEpisodeSelectCount + 1));
+        if (ranked) result.scores.push_back(r.float8(i, pg::kEpisodeSelectCount));
       }
-      if (r.rows() > 0) {
-        result.total_count = static_cast<std::size_t>(r.int64(0, pg::kEpisodeSelectCount));
-      } else if (offset > 0 || limit_zero) {
-        result.total_count =
-            static_cast<std::size_t>(c.exec("SELECT count(*)" + from, where).int64(0, 0));
-      }
+      result.total_count = snapshot.total(c, r.rows(), offset, "SELECT count(*)" + from, where);
     });
     result.has_more = offset + result.episodes.size() < result.total_count;
     result.query_time_ms = elapsed_ms(start);
