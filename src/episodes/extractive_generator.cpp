@@ -134,8 +134,12 @@ Episode ExtractiveEpisodeGenerator::generate(const std::string& owner_id,
   }
   std::vector<std::pair<std::string, std::pair<int, std::string>>> ranked(term_counts.begin(),
                                                                           term_counts.end());
+  // Most frequent first; among equals the longer word, which is usually the more specific one
+  // ("robotics" before "tell"), then alphabetical order for determinism.
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
     if (a.second.first != b.second.first) return a.second.first > b.second.first;
+    const std::size_t la = a.second.second.size(), lb = b.second.second.size();
+    if (la != lb) return la > lb;
     return a.first < b.first;
   });
   std::vector<std::string> topics;
