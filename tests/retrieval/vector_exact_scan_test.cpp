@@ -12,6 +12,7 @@
 
 #include "nemori/core/error.h"
 #include "nemori/retrieval/vector_index.h"
+#include "retrieval/random_vectors.h"
 #include "retrieval/simd.h"
 
 namespace nemori {
@@ -20,12 +21,7 @@ namespace {
 using retrieval_internal::available_u8s8_kernels;
 using retrieval_internal::dot_product;
 
-std::vector<float> gaussian(std::size_t dim, std::mt19937& rng) {
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> v(dim);
-  for (float& x : v) x = normal(rng);
-  return v;
-}
+using testing_data::gaussian_vector;
 
 // The index's normalisation, repeated here.
 std::vector<float> unit(const std::vector<float>& in) {
@@ -70,7 +66,7 @@ std::vector<VectorDocument> tricky_docs(std::size_t n, std::size_t dim, std::mt1
       v = docs[rng() % docs.size()].vector;  // near-tie
       v[rng() % dim] += tiny(rng);
     } else {
-      v = gaussian(dim, rng);
+      v = gaussian_vector(dim, rng);
     }
     docs.push_back({"d" + std::to_string(i), std::move(v),
                     from_micros(static_cast<std::int64_t>(i)), i % 3 ? "a" : "b"});
@@ -120,12 +116,12 @@ TEST(VectorExactScan, EqualsTheFullFloatScanWithTiesAndNearTies) {
     for (int q = 0; q < 30; ++q) {
       std::vector<float> query;
       if (q % 3 == 0) {
-        query = gaussian(dim, rng);
+        query = gaussian_vector(dim, rng);
       } else if (q % 3 == 1) {
         query = docs[rng() % docs.size()].vector;  // ties at the top
       } else {
         query = docs[rng() % docs.size()].vector;  // near a document
-        for (float& x : query) x += 0.01f * gaussian(1, rng)[0];
+        for (float& x : query) x += 0.01f * gaussian_vector(1, rng)[0];
       }
       for (std::size_t k : {1, 20, 200, 2000}) {
         EXPECT_EQ(index.search(query, k), full_scan(docs, query, k))
@@ -154,7 +150,7 @@ TEST(VectorExactScan, EqualsTheFullFloatScanWithFiltersDeletesAndHnsw) {
     }
   }
   for (std::size_t i = 0; i < 50; ++i) {
-    kept[i].vector = gaussian(dim, rng);
+    kept[i].vector = gaussian_vector(dim, rng);
     index.upsert(kept[i]);
   }
   SearchFilter only_b;
@@ -164,7 +160,7 @@ TEST(VectorExactScan, EqualsTheFullFloatScanWithFiltersDeletesAndHnsw) {
     if (d.type == "b") kept_b.push_back(d);
   }
   for (int q = 0; q < 20; ++q) {
-    const auto query = q % 2 ? gaussian(dim, rng) : kept[rng() % kept.size()].vector;
+    const auto query = q % 2 ? gaussian_vector(dim, rng) : kept[rng() % kept.size()].vector;
     EXPECT_EQ(index.search(query, 20), full_scan(kept, query, 20)) << q;
     EXPECT_EQ(index.search(query, 20, only_b), full_scan(kept_b, query, 20)) << q;
   }
@@ -174,7 +170,7 @@ TEST(VectorExactScan, EqualsTheFullFloatScanWithFiltersDeletesAndHnsw) {
   graph.upsert_batch(kept);
   ASSERT_TRUE(graph.uses_hnsw());
   for (int q = 0; q < 10; ++q) {
-    const auto query = gaussian(dim, rng);
+    const auto query = gaussian_vector(dim, rng);
     EXPECT_EQ(graph.search_exact(query, 20), full_scan(kept, query, 20)) << q;
   }
 }
@@ -185,7 +181,7 @@ TEST(VectorExactScan, ZeroQueryAndZeroVectors) {
   std::mt19937 rng(3);
   for (int i = 0; i < 40; ++i) {
     docs.push_back({"z" + std::to_string(i),
-                    i % 4 == 0 ? std::vector<float>(dim, 0.0f) : gaussian(dim, rng),
+                    i % 4 == 0 ? std::vector<float>(dim, 0.0f) : gaussian_vector(dim, rng),
                     {},
                     "t"});
   }
@@ -196,7 +192,7 @@ TEST(VectorExactScan, ZeroQueryAndZeroVectors) {
   index.upsert_batch(docs);
   const std::vector<float> zero(dim, 0.0f);
   EXPECT_EQ(index.search(zero, 10), full_scan(docs, zero, 10));
-  const auto query = gaussian(dim, rng);
+  const auto query = gaussian_vector(dim, rng);
   EXPECT_EQ(index.search(query, 40), full_scan(docs, query, 40));
 }
 
@@ -207,10 +203,10 @@ TEST(VectorExactScan, FarQueriesOnAGraphAreAnsweredExactly) {
   std::mt19937 rng(21);
   const std::size_t dim = 64, n = 4000, k = 20;
   std::vector<std::vector<float>> centres;
-  for (int c = 0; c < 40; ++c) centres.push_back(gaussian(dim, rng));
+  for (int c = 0; c < 40; ++c) centres.push_back(gaussian_vector(dim, rng));
   auto near_centre = [&] {
     std::vector<float> v = centres[rng() % centres.size()];
-    const auto noise = gaussian(dim, rng);
+    const auto noise = gaussian_vector(dim, rng);
     for (std::size_t i = 0; i < dim; ++i) v[i] += 0.3f * noise[i];
     return v;
   };
@@ -224,7 +220,7 @@ TEST(VectorExactScan, FarQueriesOnAGraphAreAnsweredExactly) {
   index.upsert_batch(docs);
   ASSERT_TRUE(index.uses_hnsw());
   for (int q = 0; q < 30; ++q) {
-    const auto query = gaussian(dim, rng);
+    const auto query = gaussian_vector(dim, rng);
     EXPECT_EQ(index.search(query, k), index.search_exact(query, k)) << q;
   }
   std::size_t found = 0, total = 0;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nemori/core/error.h"
+#include "retrieval/random_vectors.h"
 
 namespace nemori {
 namespace {
@@ -20,17 +21,12 @@ using testing::ElementsAre;
 using testing::HasSubstr;
 using testing::IsEmpty;
 
-std::vector<float> random_vector(std::size_t dim, std::mt19937& rng) {
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> v(dim);
-  for (float& x : v) x = normal(rng);
-  return v;
-}
+using testing_data::gaussian_vector;
 
 std::vector<VectorDocument> random_docs(std::size_t n, std::size_t dim, std::mt19937& rng) {
   std::vector<VectorDocument> docs;
   for (std::size_t i = 0; i < n; ++i) {
-    docs.push_back({"v" + std::to_string(i), random_vector(dim, rng),
+    docs.push_back({"v" + std::to_string(i), gaussian_vector(dim, rng),
                     from_micros(static_cast<std::int64_t>(i)), i % 2 ? "odd" : "even"});
   }
   return docs;
@@ -74,7 +70,7 @@ TEST(VectorIndex, ExactSearchMatchesBruteForce) {
   for (const auto& d : docs) index.upsert(d);
   EXPECT_FALSE(index.uses_hnsw());
   for (int q = 0; q < 20; ++q) {
-    const auto query = random_vector(dim, rng);
+    const auto query = gaussian_vector(dim, rng);
     const auto expected = brute_force(docs, query, 10);
     const auto hits = index.search(query, 10);
     ASSERT_EQ(hits.size(), 10u);
@@ -97,7 +93,7 @@ TEST(VectorIndex, HnswRecallAt20IsAtLeast95PercentOnRandomData) {
   ASSERT_TRUE(index.uses_hnsw());
   std::size_t found = 0, total = 0;
   for (int q = 0; q < 100; ++q) {
-    const auto query = random_vector(dim, rng);
+    const auto query = gaussian_vector(dim, rng);
     const auto exact = index.search_exact(query, k);
     const auto approx = index.search(query, k);
     std::set<std::string> truth;
@@ -190,7 +186,7 @@ TEST(VectorIndex, ManyDeletesRebuildTheIndexAndKeepResultsExact) {
   }
   EXPECT_EQ(index.size(), 100u);
   EXPECT_LT(index.stats().deleted, 150u);  // rebuilt along the way
-  const auto query = random_vector(12, rng);
+  const auto query = gaussian_vector(12, rng);
   const auto expected = brute_force(kept, query, 10);
   const auto hits = index.search_exact(query, 10);
   ASSERT_EQ(hits.size(), 10u);
@@ -206,7 +202,7 @@ TEST(VectorIndex, FiltersApplyInExactAndHnswModes) {
     VectorIndex index(o);
     const auto docs = random_docs(3000, 16, rng);
     index.upsert_batch(docs);
-    const auto query = random_vector(16, rng);
+    const auto query = gaussian_vector(16, rng);
 
     SearchFilter odd;
     odd.types = {"odd"};
