@@ -38,10 +38,11 @@ duckdb_database open_instance(const std::string& location, const std::string& sh
   duckdb_set_config(config, "autoinstall_known_extensions", "false");
   duckdb_set_config(config, "autoload_known_extensions", "false");
   // DuckDB checkpoints once the WAL passes checkpoint_threshold (16 MB by default), and each
-  // checkpoint recompresses the table's last, partly filled row group (up to 122,880 rows).
-  // With batches of 1,000 episodes that happened every few batches and made batch stores
-  // slow down as tables grew; 256 MB makes it rare (a closed store is still checkpointed).
-  duckdb_set_config(config, "checkpoint_threshold", "256MB");
+  // checkpoint recompresses (FSST) the table's last, partly filled row groups. With batches of
+  // 1,000 rows that happened every few batches and made batch stores slow down as tables grew
+  // (0.37x COPY at 1M rows with 256 MB, 0.57x with 1 GB; docs/performance.md). A closed store
+  // is still checkpointed; the price is up to 1 GB of WAL to replay after a crash.
+  duckdb_set_config(config, "checkpoint_threshold", "1GB");
   duckdb_database handle = nullptr;
   char* error = nullptr;
   const duckdb_state state = duckdb_open_ext(location.c_str(), &handle, config, &error);
