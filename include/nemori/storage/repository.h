@@ -96,15 +96,16 @@ class EpisodeRepository {
   virtual bool remove(const std::string& episode_id) = 0;
   /// Matching episodes; see query.h for the semantics.
   virtual EpisodeSearchResult search(const EpisodeQuery& query) = 0;
-  /// Episodes of one owner, newest first.
-  virtual EpisodeSearchResult by_owner(const std::string& owner_id,
-                                       std::optional<std::size_t> limit, std::size_t offset) = 0;
-  /// Episodes of one owner inside `range`, oldest first.
-  virtual EpisodeSearchResult by_time_range(const std::string& owner_id, const TimeRange& range,
-                                            std::optional<std::size_t> limit) = 0;
+  // The three lookups below are search() with a fixed query, the same for every backend.
+  /// Episodes of one owner, newest first. An empty owner is a ValidationError.
+  EpisodeSearchResult by_owner(const std::string& owner_id, std::optional<std::size_t> limit,
+                               std::size_t offset);
+  /// Episodes of one owner inside `range`, oldest first. An empty owner is a ValidationError.
+  EpisodeSearchResult by_time_range(const std::string& owner_id, const TimeRange& range,
+                                    std::optional<std::size_t> limit);
   /// Episodes of one owner (all when empty) from the last `hours`, newest first.
-  virtual EpisodeSearchResult recent(const std::string& owner_id, int hours,
-                                     std::optional<std::size_t> limit) = 0;
+  EpisodeSearchResult recent(const std::string& owner_id, int hours,
+                             std::optional<std::size_t> limit);
   /// Sets importance (clamped to 0..1). Returns false when the episode does not exist.
   virtual bool update_importance(const std::string& episode_id, double importance) = 0;
   /// Atomically increments recall_count and sets last_accessed = `at`. Returns false when the

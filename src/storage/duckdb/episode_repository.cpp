@@ -27,13 +27,6 @@ std::vector<Episode> read_episodes(Result& result) {
   return episodes;
 }
 
-// by_owner and by_time_range are per-owner lookups: an empty owner is a caller error.
-void require_owner(const std::string& owner_id) {
-  if (owner_id.empty()) {
-    throw ValidationError("owner_id", "is required (this lookup is per owner)");
-  }
-}
-
 std::unordered_set<std::string> read_id_set(Result& result) {
   std::unordered_set<std::string> ids;
   result.for_each_row([&](const Chunk& chunk, idx_t row) { ids.emplace(chunk.text(0, row)); });
@@ -159,43 +152,6 @@ EpisodeSearchResult DuckDbEpisodeRepository::search(const EpisodeQuery& query) {
   out.query_time_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   return out;
-}
-
-EpisodeSearchResult DuckDbEpisodeRepository::by_owner(const std::string& owner_id,
-                                                      std::optional<std::size_t> limit,
-                                                      std::size_t offset) {
-  require_owner(owner_id);
-  EpisodeQuery query;
-  query.owner_ids = {owner_id};
-  query.limit = limit;
-  query.offset = offset;
-  query.sort_by = SortBy::kTimestamp;
-  query.sort_order = SortOrder::kDesc;
-  return search(query);
-}
-
-EpisodeSearchResult DuckDbEpisodeRepository::by_time_range(const std::string& owner_id,
-                                                           const TimeRange& range,
-                                                           std::optional<std::size_t> limit) {
-  require_owner(owner_id);
-  EpisodeQuery query;
-  query.owner_ids = {owner_id};
-  query.time_range = range;
-  query.limit = limit;
-  query.sort_by = SortBy::kTimestamp;
-  query.sort_order = SortOrder::kAsc;
-  return search(query);
-}
-
-EpisodeSearchResult DuckDbEpisodeRepository::recent(const std::string& owner_id, int hours,
-                                                    std::optional<std::size_t> limit) {
-  EpisodeQuery query;
-  if (!owner_id.empty()) query.owner_ids = {owner_id};
-  query.recent_hours = hours;
-  query.limit = limit;
-  query.sort_by = SortBy::kTimestamp;
-  query.sort_order = SortOrder::kDesc;
-  return search(query);
 }
 
 bool DuckDbEpisodeRepository::update_importance(const std::string& episode_id, double importance) {

@@ -27,15 +27,6 @@ class DuckDbEpisodeRepository final : public EpisodeRepository {
   bool remove(const std::string& episode_id) override;
   /// Page query plus, when needed, a COUNT, in one snapshot.
   EpisodeSearchResult search(const EpisodeQuery& query) override;
-  /// search() of one owner, newest first.
-  EpisodeSearchResult by_owner(const std::string& owner_id, std::optional<std::size_t> limit,
-                               std::size_t offset) override;
-  /// search() of one owner in a range, oldest first.
-  EpisodeSearchResult by_time_range(const std::string& owner_id, const TimeRange& range,
-                                    std::optional<std::size_t> limit) override;
-  /// search() with recent_hours, newest first.
-  EpisodeSearchResult recent(const std::string& owner_id, int hours,
-                             std::optional<std::size_t> limit) override;
   /// One UPDATE of the clamped value.
   bool update_importance(const std::string& episode_id, double importance) override;
   /// recall_count + 1 in SQL (writers are serialised).

@@ -21,12 +21,6 @@ double elapsed_ms(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-void require_owner(const std::string& owner_id) {
-  if (owner_id.empty()) {
-    throw ValidationError("owner_id", "is required (this lookup is per owner)");
-  }
-}
-
 // Copies the episodes with these ids, ordered by (timestamp, id) ascending.
 template <typename Ids>
 std::vector<Episode> episodes_by_time(const MemoryTables& tables, const Ids& ids) {
@@ -144,43 +138,6 @@ EpisodeSearchResult MemoryEpisodeRepository::search(const EpisodeQuery& query) {
   result.has_more = query.offset + result.episodes.size() < result.total_count;
   result.query_time_ms = elapsed_ms(start);
   return result;
-}
-
-EpisodeSearchResult MemoryEpisodeRepository::by_owner(const std::string& owner_id,
-                                                      std::optional<std::size_t> limit,
-                                                      std::size_t offset) {
-  require_owner(owner_id);
-  EpisodeQuery query;
-  query.owner_ids = {owner_id};
-  query.limit = limit;
-  query.offset = offset;
-  query.sort_by = SortBy::kTimestamp;
-  query.sort_order = SortOrder::kDesc;
-  return search(query);
-}
-
-EpisodeSearchResult MemoryEpisodeRepository::by_time_range(const std::string& owner_id,
-                                                           const TimeRange& range,
-                                                           std::optional<std::size_t> limit) {
-  require_owner(owner_id);
-  EpisodeQuery query;
-  query.owner_ids = {owner_id};
-  query.time_range = range;
-  query.limit = limit;
-  query.sort_by = SortBy::kTimestamp;
-  query.sort_order = SortOrder::kAsc;
-  return search(query);
-}
-
-EpisodeSearchResult MemoryEpisodeRepository::recent(const std::string& owner_id, int hours,
-                                                    std::optional<std::size_t> limit) {
-  EpisodeQuery query;
-  if (!owner_id.empty()) query.owner_ids = {owner_id};
-  query.recent_hours = hours;
-  query.limit = limit;
-  query.sort_by = SortBy::kTimestamp;
-  query.sort_order = SortOrder::kDesc;
-  return search(query);
 }
 
 bool MemoryEpisodeRepository::update_importance(const std::string& episode_id, double importance) {

@@ -18,12 +18,6 @@ class MemoryEpisodeRepository final : public EpisodeRepository {
   bool update(const Episode& episode) override;
   bool remove(const std::string& episode_id) override;
   EpisodeSearchResult search(const EpisodeQuery& query) override;
-  EpisodeSearchResult by_owner(const std::string& owner_id, std::optional<std::size_t> limit,
-                               std::size_t offset) override;
-  EpisodeSearchResult by_time_range(const std::string& owner_id, const TimeRange& range,
-                                    std::optional<std::size_t> limit) override;
-  EpisodeSearchResult recent(const std::string& owner_id, int hours,
-                             std::optional<std::size_t> limit) override;
   bool update_importance(const std::string& episode_id, double importance) override;
   bool mark_accessed(const std::string& episode_id, Timestamp at) override;
   void link(const std::string& episode_id, std::span<const std::string> raw_data_ids) override;

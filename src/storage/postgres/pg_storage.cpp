@@ -138,12 +138,6 @@ std::string episode_order(SortBy sort_by, SortOrder order) {
   return "e.\"timestamp\"" + d + ", e.episode_id" + d;
 }
 
-void require_owner(const std::string& owner_id) {
-  if (owner_id.empty()) {
-    throw ValidationError("owner_id", "is required (this lookup is per owner)");
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 
 // How long searches skip a read replica that could not be reached.
@@ -668,41 +662,6 @@ class PgEpisodeRepository final : public EpisodeRepository {
                             (rank.empty() ? "" : ", " + rank + " AS rank") + from + " ORDER BY " +
                             order + " LIMIT " + limit + "::int8 OFFSET " + page.last() + "::int8";
     return run_search(sql, page, from, w.params, !rank.empty(), query.offset, query.limit, start);
-  }
-
-  EpisodeSearchResult by_owner(const std::string& owner_id, std::optional<std::size_t> limit,
-                               std::size_t offset) override {
-    require_owner(owner_id);
-    EpisodeQuery query;
-    query.owner_ids = {owner_id};
-    query.limit = limit;
-    query.offset = offset;
-    query.sort_by = SortBy::kTimestamp;
-    query.sort_order = SortOrder::kDesc;
-    return search(query);
-  }
-
-  EpisodeSearchResult by_time_range(const std::string& owner_id, const TimeRange& range,
-                                    std::optional<std::size_t> limit) override {
-    require_owner(owner_id);
-    EpisodeQuery query;
-    query.owner_ids = {owner_id};
-    query.time_range = range;
-    query.limit = limit;
-    query.sort_by = SortBy::kTimestamp;
-    query.sort_order = SortOrder::kAsc;
-    return search(query);
-  }
-
-  EpisodeSearchResult recent(const std::string& owner_id, int hours,
-                             std::optional<std::size_t> limit) override {
-    EpisodeQuery query;
-    if (!owner_id.empty()) query.owner_ids = {owner_id};
-    query.recent_hours = hours;
-    query.limit = limit;
-    query.sort_by = SortBy::kTimestamp;
-    query.sort_order = SortOrder::kDesc;
-    return search(query);
   }
 
   bool update_importance(const std::string& episode_id, double importance) override {
