@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -158,10 +157,7 @@ void register_bench(CLI::App& app) {
       std::printf("%s", report.to_text().c_str());
     }
     if (!f->output.empty()) {
-      std::ofstream out(f->output, std::ios::binary | std::ios::trunc);
-      out << report.to_markdown();
-      out.flush();
-      if (!out) throw ValidationError("--output", f->output + ": cannot write");
+      write_file_atomically(f->output, [&](std::ostream& out) { out << report.to_markdown(); });
     }
     for (const auto& r : report.results) {
       if (!r.error.empty()) {
