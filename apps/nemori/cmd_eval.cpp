@@ -23,6 +23,7 @@ void register_eval(CLI::App& app) {
     bool message_evidence = false;
     bool no_stemming = false, no_stop_words = false, cut_after_questions = false;
     std::string misses;
+    std::string rankings;
     double neighbour_weight = -1, sitting_weight = -1, sitting_hours = -1;
     bool json = false;
   };
@@ -62,6 +63,9 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--misses", o->misses,
                   "Write every question not fully answered within 1000 words to this JSONL file, "
                   "with the rank of each evidence message");
+  cmd->add_option("--rankings", o->rankings,
+                  "Write every question's ranked units (id, score, words, time, dialog ids) to "
+                  "this JSONL file");
   cmd->add_flag("--json", o->json, "Print JSON");
   set_action(*cmd, [o]() -> int {
     auto conversations = load_locomo(o->file);
@@ -112,7 +116,29 @@ void register_eval(CLI::App& app) {
     options.progress = [](std::size_t done, std::size_t total) {
       show_progress("conversations", done, total);
     };
+    options.keep_rankings = !o->rankings.empty();
     const auto report = run_locomo_eval(conversations, options);
+    if (!o->rankings.empty()) {
+      write_file_atomically(o->rankings, [&](std::ostream& out) {
+        for (const auto& q : report.outcomes) {
+          nlohmann::json units = nlohmann::json::array();
+          for (const auto& u : q.ranking) {
+            units.push_back({{"id", u.id},
+                             {"score", u.score},
+                             {"words", u.words},
+                             {"time", u.time},
+                             {"dialog_ids", u.dialog_ids}});
+          }
+          out << nlohmann::json{{"conversation", q.conversation},
+                                {"category", locomo_category_name(q.category)},
+                                {"question", q.question},
+                                {"evidence", q.evidence},
+                                {"ranking", units}}
+                     .dump()
+              << "\n";
+        }
+      });
+    }
     if (!o->misses.empty()) {
       write_file_atomically(o->misses, [&](std::ostream& out) {
         for (const auto& q : report.outcomes) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <unordered_map>
 
+#include "nemori/core/time.h"
 #include "nemori/storage/config.h"
 #include "nemori/storage/factory.h"
 
@@ -89,6 +90,7 @@ LocomoEvalReport run_locomo_eval(const std::vector<LocomoConversation>& conversa
       }
       const auto evidence = normalise_evidence(q.evidence);
       std::vector<RankedUnit> ranked;
+      std::vector<RankedUnitReport> report_units;
       const auto s0 = Clock::now();
       if (options.unit == EvalUnit::kEpisodes) {
         MemorySearchRequest request;
@@ -108,6 +110,11 @@ LocomoEvalReport run_locomo_eval(const std::vector<LocomoConversation>& conversa
             if (auto it = dialog_of.find(id); it != dialog_of.end())
               unit.dialog_ids.push_back(it->second);
           }
+          if (options.keep_rankings) {
+            report_units.push_back({hit.episode.episode_id, hit.score,
+                                    format_iso8601(hit.episode.temporal_info.timestamp),
+                                    unit.words, unit.dialog_ids});
+          }
           ranked.push_back(std::move(unit));
         }
       } else {
@@ -115,6 +122,11 @@ LocomoEvalReport run_locomo_eval(const std::vector<LocomoConversation>& conversa
         latencies.push_back(ms_since(s0));
         for (const auto& hit : hits) {
           ranked.push_back({{dialog_of[hit.event.data_id]}, words_of[hit.event.data_id]});
+          if (options.keep_rankings) {
+            report_units.push_back({hit.event.data_id, hit.score,
+                                    format_iso8601(hit.event.temporal_info.timestamp),
+                                    ranked.back().words, ranked.back().dialog_ids});
+          }
         }
       }
       ++report.questions;
@@ -132,6 +144,7 @@ LocomoEvalReport run_locomo_eval(const std::vector<LocomoConversation>& conversa
         outcome.evidence_ranks.push_back(rank);
       }
       outcome.recall_at_1000w = recall_at_budget(ranked, evidence, 1000);
+      outcome.ranking = std::move(report_units);
       report.outcomes.push_back(std::move(outcome));
       const std::string category = locomo_category_name(q.category);
       for (const std::string& bucket : {std::string("overall"), category}) {

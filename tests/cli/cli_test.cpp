@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -86,6 +87,28 @@ TEST(Cli, ValidateAcceptsTheSampleAndLocomo) {
   const auto l = run("validate " + kData + "/eval/tiny_locomo.json");
   EXPECT_EQ(l.code, 0) << l.out;
   EXPECT_NE(l.out.find("locomo, 1 conversations, 8 messages"), std::string::npos) << l.out;
+}
+
+TEST(Cli, EvalLocomoWritesMissesAndRankings) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("nemori-cli-eval-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto rankings = dir / "rankings.jsonl";
+  const auto r = run("eval locomo " + kData + "/eval/tiny_locomo.json --json --rankings " +
+                     rankings.string() + " --misses " + (dir / "misses.jsonl").string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"questions\": 3"), std::string::npos) << r.out;
+  std::ifstream in(rankings);
+  std::string line;
+  std::size_t lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    EXPECT_NE(line.find("\"ranking\":[{"), std::string::npos) << line;
+    EXPECT_NE(line.find("\"dialog_ids\""), std::string::npos) << line;
+  }
+  EXPECT_EQ(lines, 3u) << "one line per question asked";
+  EXPECT_TRUE(std::filesystem::exists(dir / "misses.jsonl"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Cli, IngestSearchExportImportOnDuckDB) {

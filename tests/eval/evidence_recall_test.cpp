@@ -1,4 +1,6 @@
 // Evidence recall scoring and the LoCoMo evaluation runner on a tiny conversation.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "nemori/eval/evidence_recall.h"
@@ -53,6 +55,34 @@ TEST(LocomoEval, FindsTheEvidenceOfATinyConversation) {
     const auto j = report.to_json();
     EXPECT_EQ(j["questions"], 3);
     EXPECT_TRUE(j["recall"].contains("overall"));
+    for (const auto& q : report.outcomes) EXPECT_TRUE(q.ranking.empty()) << "kept only on request";
+  }
+}
+
+TEST(LocomoEval, KeepsEachQuestionsRankingOnRequest) {
+  const auto conversations =
+      load_locomo(std::string(NEMORI_TEST_DATA_DIR) + "/eval/tiny_locomo.json");
+  LocomoEvalOptions options;
+  options.memory.storage.backend = "memory";
+  options.keep_rankings = true;
+  for (EvalUnit unit : {EvalUnit::kEpisodes, EvalUnit::kMessages}) {
+    options.unit = unit;
+    const auto report = run_locomo_eval(conversations, options);
+    for (const auto& q : report.outcomes) {
+      ASSERT_FALSE(q.ranking.empty()) << q.question;
+      for (std::size_t i = 1; i < q.ranking.size(); ++i)
+        EXPECT_GE(q.ranking[i - 1].score, q.ranking[i].score) << "best first: " << q.question;
+      for (std::size_t e = 0; e < q.evidence.size(); ++e) {
+        // The reported rank of each evidence id is where the ranking first holds it.
+        const auto& held = q.ranking[q.evidence_ranks[e] - 1].dialog_ids;
+        EXPECT_NE(std::find(held.begin(), held.end(), q.evidence[e]), held.end()) << q.question;
+      }
+      for (const auto& u : q.ranking) {
+        EXPECT_FALSE(u.id.empty());
+        EXPECT_GT(u.words, 0u);
+        EXPECT_EQ(u.time.substr(0, 2), "20") << u.time;
+      }
+    }
   }
 }
 

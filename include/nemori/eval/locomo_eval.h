@@ -39,11 +39,21 @@ struct LocomoEvalOptions {
   std::vector<std::size_t> ks = {5, 10, 20};
   /// Categories asked (5, adversarial, has no evidence to find).
   std::vector<int> categories = {1, 2, 3, 4};
+  /// Keep each question's ranked units in its QuestionOutcome (for `--rankings`).
+  bool keep_rankings = false;
   /// Called after each conversation with (done, total).
   std::function<void(std::size_t, std::size_t)> progress;
 };
 
-/// The outcome of a run.
+/// One ranked unit as `--rankings` reports it.
+struct RankedUnitReport {
+  std::string id;  ///< episode_id or data_id
+  double score = 0;
+  std::string time;  ///< when it happened, ISO 8601
+  std::size_t words = 0;
+  std::vector<std::string> dialog_ids;
+};
+
 /// How one question fared.
 struct QuestionOutcome {
   std::string conversation;  ///< sample_id
@@ -53,6 +63,8 @@ struct QuestionOutcome {
   /// Per evidence id, the 1-based rank of the first unit holding it (0 = not in the ranking).
   std::vector<std::size_t> evidence_ranks;
   double recall_at_1000w = 0;
+  /// The ranked units, best first (kept only when LocomoEvalOptions::keep_rankings is set).
+  std::vector<RankedUnitReport> ranking;
 };
 
 /// Results of one evaluation run.
