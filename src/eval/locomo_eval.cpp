@@ -112,8 +112,8 @@ LocomoEvalReport run_locomo_eval(const std::vector<LocomoConversation>& conversa
           }
           if (options.keep_rankings) {
             report_units.push_back({hit.episode.episode_id, hit.score,
-                                    format_iso8601(hit.episode.temporal_info.timestamp),
-                                    unit.words, unit.dialog_ids});
+                                    format_iso8601(hit.episode.temporal_info.timestamp), unit.words,
+                                    unit.dialog_ids});
           }
           ranked.push_back(std::move(unit));
         }
