@@ -9,21 +9,23 @@
 
 #include "nemori/core/error.h"
 #include "retrieval/doc_table.h"
-#include "retrieval/posting_list.h"
 #include "text/flat_string_map.h"
 
 namespace nemori {
 
 using retrieval_internal::DocTable;
 using retrieval_internal::kNoSlot;
-using retrieval_internal::Posting;
-using retrieval_internal::PostingList;
 using retrieval_internal::SlotFilter;
 using retrieval_internal::TopK;
 
 namespace {
 
 constexpr std::size_t kFields = 5;  // title, content, summary, keywords, entities
+
+struct Posting {
+  std::uint32_t doc;
+  float tf;  // weighted term frequency
+};
 
 void check_options(const Bm25Options& o) {
   if (!(o.k1 >= 0) || !std::isfinite(o.k1)) throw ConfigError("bm25.k1 must be >= 0");
@@ -108,7 +110,7 @@ struct Bm25Index::Impl {
   DocTable docs;
   // Terms.
   text_internal::FlatStringMap<std::uint32_t> term_ids;
-  std::vector<PostingList> postings;
+  std::vector<std::vector<Posting>> postings;
   std::vector<std::uint32_t> df;  // live documents containing the term
   std::size_t total_postings = 0;
   // Per slot.
@@ -261,10 +263,11 @@ struct Bm25Index::Impl {
     for (std::uint32_t t = 0; t < postings.size(); ++t) {
       if (df[t] == 0) continue;
       term_remap[t] = next_term;
-      PostingList kept;
-      postings[t].for_each([&](const Posting& p) {
+      std::vector<Posting> kept;
+      kept.reserve(df[t]);
+      for (const Posting& p : postings[t]) {
         if (remap[p.doc] != kNoSlot) kept.push_back({remap[p.doc], p.tf});
-      });
+      }
       total_postings += kept.size();
       postings[next_term] = std::move(kept);
       df[next_term] = df[t];
@@ -326,13 +329,13 @@ struct Bm25Index::Impl {
       const std::uint32_t* id = term_ids.find(term);
       if (id == nullptr || df[*id] == 0) continue;
       const double weight = idf(*id) * (k1 + 1);
-      postings[*id].for_each([&](const Posting& p) {
-        if (!docs.live(p.doc) || !slot_filter.pass(p.doc)) return;
+      for (const Posting& p : postings[*id]) {
+        if (!docs.live(p.doc) || !slot_filter.pass(p.doc)) continue;
         const double tf = p.tf;
         const double s = weight * tf / (tf + base + scale * lengths[p.doc]);
         if (acc[p.doc] == 0) touched.push_back(p.doc);
         acc[p.doc] += s;
-      });
+      }
     }
     TopK top(docs, k);
     for (std::uint32_t slot : touched) {
@@ -345,7 +348,7 @@ struct Bm25Index::Impl {
   std::size_t approximate_memory_bytes() const {
     return total_postings * sizeof(Posting) * 5 / 4 + fwd_terms.size() * 4 +
            docs.slots() * (DocTable::kBytesPerDocument + 4 + 4 * kFields + 4 + 8) +
-           postings.size() * (sizeof(PostingList) + 16 + 4 + 8 + 64);
+           postings.size() * (sizeof(std::vector<Posting>) + 4 + 8 + 64);
   }
 };
 
@@ -410,8 +413,10 @@ double Bm25Index::score(std::string_view query, std::string_view id) const {
   for (std::string_view term : distinct(terms)) {
     const std::uint32_t* id = m.term_ids.find(term);
     if (id == nullptr || m.df[*id] == 0) continue;
-    const Posting* p = m.postings[*id].find(slot);
-    if (p == nullptr) continue;
+    const auto& list = m.postings[*id];
+    const auto p = std::lower_bound(list.begin(), list.end(), slot,
+                                    [](const Posting& a, std::uint32_t s) { return a.doc < s; });
+    if (p == list.end() || p->doc != slot) continue;
     const double tf = p->tf;
     total += m.idf(*id) * (k1 + 1) * tf / (tf + base + scale * m.lengths[slot]);
   }
@@ -439,10 +444,10 @@ Bm25Stats Bm25Index::stats() const {
   s.deleted = m.docs.dead_count();
   s.postings = m.total_postings;
   std::size_t bytes = m.docs.memory_bytes();
-  bytes += m.postings.capacity() * sizeof(PostingList) + m.df.capacity() * 4 +
+  bytes += m.postings.capacity() * sizeof(std::vector<Posting>) + m.df.capacity() * 4 +
            m.seen_stamp.capacity() * 4 + m.seen_pos.capacity() * 4;
   for (std::uint32_t t = 0; t < m.postings.size(); ++t) {
-    bytes += m.postings[t].memory_bytes();
+    bytes += m.postings[t].capacity() * sizeof(Posting);
     if (m.df[t] > 0) ++s.terms;
   }
   bytes += m.term_ids.memory_bytes() + m.surface_terms.memory_bytes();
