@@ -4,7 +4,9 @@
 // Sizes (environment): NEMORI_BENCH_DOCS (BM25 documents, default 100000),
 // NEMORI_BENCH_VECTORS (vectors, default 100000), NEMORI_BENCH_DIM (default 768),
 // NEMORI_BENCH_THREADS (HNSW build threads, default 2), NEMORI_BENCH_HNSW_M and
-// NEMORI_BENCH_HNSW_EFC (graph degree and ef_construction, default: the library's defaults).
+// NEMORI_BENCH_HNSW_EFC (graph degree and ef_construction, default: the library's defaults),
+// NEMORI_LOCOMO (LoCoMo file for the recall comparison, default: the configured
+// NEMORI_LOCOMO_PATH; skipped with a message when absent).
 // A summary with ratios is printed last.
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -25,6 +28,9 @@
 #include <vector>
 
 #include "nemori/core/episode.h"
+#include "nemori/eval/evidence_recall.h"
+#include "nemori/eval/locomo.h"
+#include "nemori/memory/memory_system.h"
 #include "nemori/retrieval/bm25_index.h"
 #include "nemori/retrieval/retrieval_service.h"
 #include "nemori/retrieval/vector_index.h"
@@ -690,6 +696,143 @@ void BM_ServicePreload(benchmark::State& state) {
   summary()[key + "cpu_s"] = per_cpu_s;
 }
 
+// ---------------------------------------------------------------------------------------------
+// LoCoMo: evidence recall and latency of nemori's BM25 and of FTS5 bm25() over the same
+// episodes (built by MemorySystem with its defaults) and the same questions (categories 1-4).
+// FTS5 gets the same five fields with the same weights and each question as an OR of its words
+// minus the same stop words; both return their best 200 and are scored at 1000 words.
+
+std::string locomo_path() {
+  const char* v = std::getenv("NEMORI_LOCOMO");
+  return v != nullptr && *v != '\0' ? v : NEMORI_LOCOMO_PATH;
+}
+
+std::string fts5_query_of_question(const std::string& question) {
+  const auto stop = nemori::StopWords::english();
+  std::string out, word;
+  auto flush = [&] {
+    if (!word.empty() && !stop->contains(word))
+      out += (out.empty() ? "\"" : " OR \"") + word + "\"";
+    word.clear();
+  };
+  for (char ch : question) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (std::isalnum(u) || u >= 0x80)
+      word += static_cast<char>(std::tolower(u));
+    else
+      flush();  // "Melanie's" -> "melanie", "s" (a stop word)
+  }
+  flush();
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
+void BM_LocomoRecall(benchmark::State& state) {
+  const std::string path = locomo_path();
+  if (!std::ifstream(path)) {
+    state.SkipWithError(("LoCoMo file not found: " + path + " (set NEMORI_LOCOMO)").c_str());
+    return;
+  }
+  const auto conversations = nemori::load_locomo(path);
+  constexpr std::size_t kDepth = 200, kBudget = 1000;
+  double recall_nemori = 0, recall_plain = 0, recall_fts5 = 0;
+  std::size_t questions = 0, episodes = 0;
+  Latencies ours, theirs;
+  for (auto _ : state) {
+    nemori::MemoryConfig config;
+    config.storage.backend = "memory";
+    auto memory = nemori::MemorySystem::open(config);
+    for (const auto& conv : conversations) {
+      const auto messages = conv.messages();
+      const auto ids = memory->add_messages(conv.sample_id, messages, "locomo");
+      memory->process(conv.sample_id);
+      std::map<std::string, std::string> dialog_of;
+      for (std::size_t i = 0; i < ids.size(); ++i)
+        dialog_of[ids[i]] = messages[i].external_id.value_or("");
+      const auto stored = memory->list_episodes(conv.sample_id, 1000000, 0);
+      episodes += stored.size();
+      // The episodes as ranked units, in both engines.
+      std::map<std::string, nemori::RankedUnit> units;
+      nemori::Bm25Index index(nullptr, nemori::Bm25Options{});
+      Fts5 f;
+      sqlite3_open(":memory:", &f.db);
+      exec(f.db,
+           "CREATE VIRTUAL TABLE docs USING fts5(title, content, summary, keywords, entities, "
+           "tokenize = 'porter unicode61 remove_diacritics 2')");
+      sqlite3_stmt* insert = nullptr;
+      sqlite3_prepare_v2(f.db, "INSERT INTO docs VALUES (?, ?, ?, ?, ?)", -1, &insert, nullptr);
+      std::vector<std::string> rowid_to_episode;
+      for (const auto& e : stored) {
+        nemori::RankedUnit& unit = units[e.episode_id];
+        unit.words = nemori::word_count(e);
+        for (const auto& id : e.metadata.source_data_ids) unit.dialog_ids.push_back(dialog_of[id]);
+        const nemori::Document d = nemori::document_from_episode(e);
+        index.upsert(d);
+        const std::string fields[] = {d.title, d.content, d.summary, joined(d.keywords),
+                                      joined(d.entities)};
+        for (int i = 0; i < 5; ++i)
+          sqlite3_bind_text(insert, i + 1, fields[i].c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_step(insert);
+        sqlite3_reset(insert);
+        rowid_to_episode.push_back(e.episode_id);
+      }
+      sqlite3_finalize(insert);
+      sqlite3_prepare_v2(f.db,
+                         "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY "
+                         "bm25(docs, 3.0, 1.0, 2.0, 2.0, 2.0) LIMIT 200",
+                         -1, &f.query, nullptr);
+      for (const auto& q : conv.questions) {
+        if (q.category < 1 || q.category > 4) continue;
+        const auto evidence = nemori::normalise_evidence(q.evidence);
+        auto to_units = [&](const std::vector<std::string>& ids_ranked) {
+          std::vector<nemori::RankedUnit> ranked;
+          for (const auto& id : ids_ranked) ranked.push_back(units.at(id));
+          return ranked;
+        };
+        std::vector<std::string> ranked_ids;
+        const Stopwatch ours_watch;
+        for (const auto& hit : index.search(q.question, kDepth)) ranked_ids.push_back(hit.id);
+        ours.add(ours_watch);
+        recall_plain += nemori::recall_at_budget(to_units(ranked_ids), evidence, kBudget);
+
+        ranked_ids.clear();
+        const std::string match = fts5_query_of_question(q.question);
+        const Stopwatch theirs_watch;
+        const auto rows = match.empty() ? std::vector<std::int64_t>{} : run_fts5(f, match);
+        theirs.add(theirs_watch);
+        for (auto r : rows) ranked_ids.push_back(rowid_to_episode[static_cast<std::size_t>(r) - 1]);
+        recall_fts5 += nemori::recall_at_budget(to_units(ranked_ids), evidence, kBudget);
+
+        nemori::MemorySearchRequest request;
+        request.owner_id = conv.sample_id;
+        request.query = q.question;
+        request.limit = kDepth;
+        ranked_ids.clear();
+        for (const auto& hit : memory->search(request).hits)
+          ranked_ids.push_back(hit.episode.episode_id);
+        recall_nemori += nemori::recall_at_budget(to_units(ranked_ids), evidence, kBudget);
+        ++questions;
+      }
+    }
+  }
+  const double n = static_cast<double>(std::max<std::size_t>(questions, 1));
+  state.counters["questions"] = static_cast<double>(questions);
+  state.counters["episodes"] = static_cast<double>(episodes);
+  state.counters["recall_1000w_bm25"] = recall_plain / n;
+  state.counters["recall_1000w_fts5"] = recall_fts5 / n;
+  state.counters["recall_1000w_default"] = recall_nemori / n;
+  summary()["locomo_recall_1000w_bm25"] = recall_plain / n;
+  summary()["locomo_recall_1000w_fts5"] = recall_fts5 / n;
+  summary()["locomo_recall_1000w_default_search"] = recall_nemori / n;
+  ours.report(state, "locomo_bm25");
+  theirs.report(state, "locomo_fts5");
+}
+
 BENCHMARK(BM_Bm25Build)->Unit(benchmark::kMillisecond)->Iterations(2);
 BENCHMARK(BM_Bm25Query)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Fts5Build)->Unit(benchmark::kMillisecond)->Iterations(1);
@@ -705,6 +848,7 @@ BENCHMARK(BM_VectorHnswQuery)
     ->Arg(1024)
     ->Arg(2048)
     ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LocomoRecall)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_ServicePreload)->Arg(1)->Arg(100)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 void print_summary() {
@@ -724,6 +868,8 @@ void print_summary() {
   ratio("build rate, nemori / FTS5 (CPU)", "bm25_build_docs_per_cpu_s",
         "fts5_build_docs_per_cpu_s");
   ratio("memory per doc, nemori / FTS5", "bm25_bytes_per_doc", "fts5_bytes_per_doc");
+  ratio("LoCoMo top-200 p50, FTS5 / nemori (CPU)", "locomo_fts5_p50_cpu_us",
+        "locomo_bm25_p50_cpu_us");
   ratio("exact top-20 p50, float scan / default (wall)", "exact_float_1thread_p50_us",
         "exact_p50_us");
   ratio("exact top-20 p50, float scan / int8 pass, 1 thread (wall)", "exact_float_1thread_p50_us",
