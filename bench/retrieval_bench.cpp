@@ -856,7 +856,7 @@ void print_summary() {
   auto get = [&](const std::string& key) { return s.count(key) ? s[key] : 0.0; };
   std::printf("\nSummary (%zu documents, %zu x %zu-dim vectors; wall and CPU time)\n", kDocs,
               kVectors, kDim);
-  for (const auto& [k, v] : s) std::printf("  %-48s %14.2f\n", k.c_str(), v);
+  for (const auto& [k, v] : s) std::printf("  %-48s %14.3f\n", k.c_str(), v);
   auto ratio = [&](const char* what, const std::string& num, const std::string& den) {
     if (get(num) > 0 && get(den) > 0) {
       std::printf("  %-48s %13.2fx\n", what, get(num) / get(den));
