@@ -74,6 +74,7 @@ TEST(LocomoEval, KeepsEachQuestionsRankingOnRequest) {
         EXPECT_GE(q.ranking[i - 1].score, q.ranking[i].score) << "best first: " << q.question;
       for (std::size_t e = 0; e < q.evidence.size(); ++e) {
         // The reported rank of each evidence id is where the ranking first holds it.
+        ASSERT_GE(q.evidence_ranks[e], 1u) << q.question;
         const auto& held = q.ranking[q.evidence_ranks[e] - 1].dialog_ids;
         EXPECT_NE(std::find(held.begin(), held.end(), q.evidence[e]), held.end()) << q.question;
       }
