@@ -8,6 +8,7 @@
 #include "nemori/core/error.h"
 #include "storage/duckdb/appender.h"
 #include "storage/duckdb/key_conflicts.h"
+#include "storage/duckdb/record_table.h"
 #include "storage/duckdb/rows.h"
 #include "storage/duckdb/search_sql.h"
 #include "storage/record_validation.h"
@@ -15,17 +16,6 @@
 namespace nemori::detail::duck {
 
 namespace {
-
-std::vector<std::string> id_list(std::span<const std::string> ids) {
-  return {ids.begin(), ids.end()};
-}
-
-std::vector<Episode> read_episodes(Result& result) {
-  std::vector<Episode> episodes;
-  result.for_each_row(
-      [&](const Chunk& chunk, idx_t row) { episodes.push_back(decode_episode(chunk, row)); });
-  return episodes;
-}
 
 std::unordered_set<std::string> read_id_set(Result& result) {
   std::unordered_set<std::string> ids;
@@ -37,92 +27,32 @@ std::unordered_set<std::string> read_id_set(Result& result) {
 
 void DuckDbEpisodeRepository::store(const Episode& episode) {
   validate_for_storage(episode);
-  insert(std::span<const Episode>(&episode, 1));
+  insert_records(ctx_, std::span<const Episode>(&episode, 1));
 }
 
 void DuckDbEpisodeRepository::store_batch(std::span<const Episode> episodes) {
   if (episodes.empty()) return;
   validate_batch_for_storage(episodes);
-  insert(episodes);
-}
-
-void DuckDbEpisodeRepository::insert(std::span<const Episode> episodes) {
-  std::vector<EncodedEpisode> rows;
-  rows.reserve(episodes.size());
-  for (const Episode& episode : episodes) rows.push_back(encode(episode));
-  const Timestamp created_at = now_utc();
-
-  write_with_key_retry(
-      ctx_,
-      [&](Connection& connection) {
-        Appender appender = episode_appender(connection);
-        for (const EncodedEpisode& row : rows) append_row(appender, row, created_at);
-        appender.close();
-      },
-      [&] {
-        std::vector<std::string> ids;
-        ids.reserve(episodes.size());
-        for (const Episode& record : episodes) ids.push_back(record.episode_id);
-        reject_stored_ids(ctx_, "episodes", "episode_id", ids, "an episode");
-      });
+  insert_records(ctx_, episodes);
 }
 
 std::optional<Episode> DuckDbEpisodeRepository::get(const std::string& episode_id) {
-  return ctx_.read([&](Connection& connection) -> std::optional<Episode> {
-    Result result = connection.run(
-        "SELECT " + episode_columns() + " FROM episodes WHERE episode_id = ?", {episode_id});
-    std::vector<Episode> episodes = read_episodes(result);
-    if (episodes.empty()) return std::nullopt;
-    return std::move(episodes.front());
-  });
+  return get_record<Episode>(ctx_, episode_id);
 }
 
 std::vector<std::optional<Episode>> DuckDbEpisodeRepository::get_batch(
     std::span<const std::string> ids) {
-  if (ids.empty()) return {};
-  std::vector<Episode> episodes = ctx_.read([&](Connection& connection) {
-    Result result = connection.run("SELECT " + episode_columns() +
-                                       " FROM episodes WHERE episode_id IN "
-                                       "(SELECT unnest(?::VARCHAR[]))",
-                                   {id_list(ids)});
-    return read_episodes(result);
-  });
-  std::unordered_map<std::string_view, const Episode*> by_id;
-  for (const Episode& episode : episodes) by_id.emplace(episode.episode_id, &episode);
-  std::vector<std::optional<Episode>> out;
-  out.reserve(ids.size());
-  for (const std::string& id : ids) {
-    const auto found = by_id.find(id);
-    out.push_back(found == by_id.end() ? std::nullopt : std::optional<Episode>(*found->second));
-  }
-  return out;
+  return get_records<Episode>(ctx_, ids);
 }
 
 bool DuckDbEpisodeRepository::update(const Episode& episode) {
   validate_for_storage(episode);
-  const EncodedEpisode row = encode(episode);
-  // Delete + insert in one transaction (see DuckDbRawDataRepository::update); the links stay
-  // and follow the episode's owner.
-  bool found = false;
-  write_with_key_retry(
-      ctx_,
-      [&](Connection& connection) {
-        Result deleted = connection.run(
-            "DELETE FROM episodes WHERE episode_id = ? RETURNING created_at", {episode.episode_id});
-        std::optional<Timestamp> created_at;
-        deleted.for_each_row(
-            [&](const Chunk& chunk, idx_t r) { created_at = chunk.timestamp(0, r); });
-        found = created_at.has_value();
-        if (!found) return;
-        Appender appender = episode_appender(connection);
-        append_row(appender, row, *created_at);
-        appender.close();
-        connection.run(
-            "UPDATE episode_raw_data SET owner_id = ? WHERE episode_id = ? AND owner_id <> ?",
-            {episode.owner_id, episode.episode_id, episode.owner_id});
-      },
-      [] {});
-  return found;
+  // The links stay and follow the episode's owner.
+  return replace_record(ctx_, episode, [&](Connection& connection) {
+    connection.run(
+        "UPDATE episode_raw_data SET owner_id = ? WHERE episode_id = ? AND owner_id <> ?",
+        {episode.owner_id, episode.episode_id, episode.owner_id});
+  });
 }
 
 bool DuckDbEpisodeRepository::remove(const std::string& episode_id) {
@@ -230,7 +160,7 @@ std::vector<Episode> DuckDbEpisodeRepository::episodes_for_raw(const std::string
             " FROM episodes e JOIN episode_raw_data l ON l.episode_id = e.episode_id "
             "WHERE l.raw_data_id = ? ORDER BY e.\"timestamp\", e.episode_id",
         {raw_data_id});
-    return read_episodes(result);
+    return read_records<Episode>(result);
   });
 }
 

@@ -45,9 +45,6 @@ class DuckDbEpisodeRepository final : public EpisodeRepository {
   std::size_t count(const std::string& owner_id) override;
 
  private:
-  // Inserts episodes that passed validation, in one transaction.
-  void insert(std::span<const Episode> episodes);
-
   StoreContext& ctx_;
 };
 

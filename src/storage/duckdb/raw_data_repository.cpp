@@ -9,6 +9,7 @@
 #include "nemori/core/utf8.h"
 #include "storage/duckdb/appender.h"
 #include "storage/duckdb/key_conflicts.h"
+#include "storage/duckdb/record_table.h"
 #include "storage/duckdb/rows.h"
 #include "storage/duckdb/search_sql.h"
 #include "storage/record_validation.h"
@@ -16,17 +17,6 @@
 namespace nemori::detail::duck {
 
 namespace {
-
-std::vector<std::string> id_list(std::span<const std::string> ids) {
-  return {ids.begin(), ids.end()};
-}
-
-std::vector<RawEvent> read_events(Result& result) {
-  std::vector<RawEvent> events;
-  result.for_each_row(
-      [&](const Chunk& chunk, idx_t row) { events.push_back(decode_raw_event(chunk, row)); });
-  return events;
-}
 
 std::int64_t as_count(std::size_t n) {
   return static_cast<std::int64_t>(
@@ -37,91 +27,27 @@ std::int64_t as_count(std::size_t n) {
 
 void DuckDbRawDataRepository::store(const RawEvent& event) {
   validate_for_storage(event, ctx_.config().max_content_bytes);
-  insert(std::span<const RawEvent>(&event, 1));
+  insert_records(ctx_, std::span<const RawEvent>(&event, 1));
 }
 
 void DuckDbRawDataRepository::store_batch(std::span<const RawEvent> events) {
   if (events.empty()) return;
   validate_batch_for_storage(events, ctx_.config().max_content_bytes);
-  insert(events);
-}
-
-void DuckDbRawDataRepository::insert(std::span<const RawEvent> events) {
-  // Encoding (JSON text, case folding) is the costly part: done before taking the write lock.
-  std::vector<EncodedRawEvent> rows;
-  rows.reserve(events.size());
-  for (const RawEvent& event : events) rows.push_back(encode(event));
-  const Timestamp created_at = now_utc();
-
-  write_with_key_retry(
-      ctx_,
-      [&](Connection& connection) {
-        Appender appender = raw_event_appender(connection);
-        for (const EncodedRawEvent& row : rows) append_row(appender, row, created_at);
-        appender.close();
-      },
-      [&] {
-        std::vector<std::string> ids;
-        ids.reserve(events.size());
-        for (const RawEvent& record : events) ids.push_back(record.data_id);
-        reject_stored_ids(ctx_, "raw_data", "data_id", ids, "a raw event");
-      });
+  insert_records(ctx_, events);
 }
 
 std::optional<RawEvent> DuckDbRawDataRepository::get(const std::string& data_id) {
-  return ctx_.read([&](Connection& connection) -> std::optional<RawEvent> {
-    Result result = connection.run(
-        "SELECT " + raw_event_columns() + " FROM raw_data WHERE data_id = ?", {data_id});
-    std::vector<RawEvent> events = read_events(result);
-    if (events.empty()) return std::nullopt;
-    return std::move(events.front());
-  });
+  return get_record<RawEvent>(ctx_, data_id);
 }
 
 std::vector<std::optional<RawEvent>> DuckDbRawDataRepository::get_batch(
     std::span<const std::string> ids) {
-  if (ids.empty()) return {};
-  std::vector<RawEvent> events = ctx_.read([&](Connection& connection) {
-    Result result = connection.run("SELECT " + raw_event_columns() +
-                                       " FROM raw_data WHERE data_id IN "
-                                       "(SELECT unnest(?::VARCHAR[]))",
-                                   {id_list(ids)});
-    return read_events(result);
-  });
-  std::unordered_map<std::string_view, const RawEvent*> by_id;
-  for (const RawEvent& event : events) by_id.emplace(event.data_id, &event);
-  std::vector<std::optional<RawEvent>> out;
-  out.reserve(ids.size());
-  for (const std::string& id : ids) {
-    const auto found = by_id.find(id);
-    out.push_back(found == by_id.end() ? std::nullopt : std::optional<RawEvent>(*found->second));
-  }
-  return out;
+  return get_records<RawEvent>(ctx_, ids);
 }
 
 bool DuckDbRawDataRepository::update(const RawEvent& event) {
   validate_for_storage(event, ctx_.config().max_content_bytes);
-  const EncodedRawEvent row = encode(event);
-  // Replace the row (delete + insert in one transaction): DuckDB turns updates of indexed
-  // columns (owner_id) into exactly that anyway, and one encoder serves inserts and updates.
-  // created_at is kept.
-  bool found = false;
-  write_with_key_retry(
-      ctx_,
-      [&](Connection& connection) {
-        Result deleted = connection.run(
-            "DELETE FROM raw_data WHERE data_id = ? RETURNING created_at", {event.data_id});
-        std::optional<Timestamp> created_at;
-        deleted.for_each_row(
-            [&](const Chunk& chunk, idx_t r) { created_at = chunk.timestamp(0, r); });
-        found = created_at.has_value();
-        if (!found) return;
-        Appender appender = raw_event_appender(connection);
-        append_row(appender, row, *created_at);
-        appender.close();
-      },
-      [] {});
-  return found;
+  return replace_record(ctx_, event, [](Connection&) {});
 }
 
 bool DuckDbRawDataRepository::remove(const std::string& data_id) {
@@ -197,7 +123,7 @@ std::vector<RawEvent> DuckDbRawDataRepository::get_unprocessed(const std::string
   }
   return ctx_.read([&](Connection& connection) {
     Result result = connection.run(sql, params);
-    return read_events(result);
+    return read_records<RawEvent>(result);
   });
 }
 

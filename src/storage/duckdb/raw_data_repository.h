@@ -40,9 +40,6 @@ class DuckDbRawDataRepository final : public RawDataRepository {
   std::size_t count(const std::string& owner_id) override;
 
  private:
-  // Inserts events that passed validation, in one transaction.
-  void insert(std::span<const RawEvent> events);
-
   StoreContext& ctx_;
 };
 

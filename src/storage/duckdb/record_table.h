@@ -1,0 +1,158 @@
+// The row operations the raw_data and episodes tables share: insert a batch through the
+// appender, read rows by key, replace a row in place. RecordTable<Record> names each table's
+// key, columns, appender and decoder; rows.h maps the records to columns.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "nemori/core/episode.h"
+#include "nemori/core/raw_event.h"
+#include "nemori/core/time.h"
+#include "storage/duckdb/key_conflicts.h"
+#include "storage/duckdb/rows.h"
+#include "storage/duckdb/store_context.h"
+
+namespace nemori::detail::duck {
+
+/// What the shared operations need to know of a record's table.
+template <typename Record>
+struct RecordTable;
+
+/// raw_data, keyed by data_id.
+template <>
+struct RecordTable<RawEvent> {
+  static constexpr std::string_view kTable = "raw_data";
+  static constexpr std::string_view kKey = "data_id";
+  static constexpr std::string_view kNoun = "a raw event";  ///< for DuplicateError hints
+  static std::string columns() { return raw_event_columns(); }
+  static Appender appender(Connection& connection) { return raw_event_appender(connection); }
+  static RawEvent decode(const Chunk& chunk, idx_t row) { return decode_raw_event(chunk, row); }
+  static const std::string& key_of(const RawEvent& event) { return event.data_id; }
+};
+
+/// episodes, keyed by episode_id.
+template <>
+struct RecordTable<Episode> {
+  static constexpr std::string_view kTable = "episodes";
+  static constexpr std::string_view kKey = "episode_id";
+  static constexpr std::string_view kNoun = "an episode";
+  static std::string columns() { return episode_columns(); }
+  static Appender appender(Connection& connection) { return episode_appender(connection); }
+  static Episode decode(const Chunk& chunk, idx_t row) { return decode_episode(chunk, row); }
+  static const std::string& key_of(const Episode& episode) { return episode.episode_id; }
+};
+
+/// The ids as one list parameter (`?::VARCHAR[]`).
+inline std::vector<std::string> id_list(std::span<const std::string> ids) {
+  return {ids.begin(), ids.end()};
+}
+
+/// Every row of `result` (whose columns are RecordTable<Record>::columns()) decoded.
+template <typename Record>
+std::vector<Record> read_records(Result& result) {
+  std::vector<Record> records;
+  result.for_each_row([&](const Chunk& chunk, idx_t row) {
+    records.push_back(RecordTable<Record>::decode(chunk, row));
+  });
+  return records;
+}
+
+/// Inserts validated records in one write through the appender. Encoding (JSON text, case
+/// folding) is the costly part: done before the write lock is taken. A stored key throws
+/// DuplicateError naming it, and nothing is stored.
+template <typename Record>
+void insert_records(StoreContext& ctx, std::span<const Record> records) {
+  using Table = RecordTable<Record>;
+  std::vector<decltype(encode(records.front()))> rows;
+  rows.reserve(records.size());
+  for (const Record& record : records) rows.push_back(encode(record));
+  const Timestamp created_at = now_utc();
+  write_with_key_retry(
+      ctx,
+      [&](Connection& connection) {
+        Appender appender = Table::appender(connection);
+        for (const auto& row : rows) append_row(appender, row, created_at);
+        appender.close();
+      },
+      [&] {
+        std::vector<std::string> ids;
+        ids.reserve(records.size());
+        for (const Record& record : records) ids.push_back(Table::key_of(record));
+        reject_stored_ids(ctx, Table::kTable, Table::kKey, ids, Table::kNoun);
+      });
+}
+
+/// The record stored under `id`, if any.
+template <typename Record>
+std::optional<Record> get_record(StoreContext& ctx, const std::string& id) {
+  using Table = RecordTable<Record>;
+  return ctx.read([&](Connection& connection) -> std::optional<Record> {
+    Result result =
+        connection.run("SELECT " + Table::columns() + " FROM " + std::string(Table::kTable) +
+                           " WHERE " + std::string(Table::kKey) + " = ?",
+                       {id});
+    std::vector<Record> records = read_records<Record>(result);
+    if (records.empty()) return std::nullopt;
+    return std::move(records.front());
+  });
+}
+
+/// The records stored under `ids`, in the order of `ids` (nullopt where none), in one read.
+template <typename Record>
+std::vector<std::optional<Record>> get_records(StoreContext& ctx,
+                                               std::span<const std::string> ids) {
+  using Table = RecordTable<Record>;
+  if (ids.empty()) return {};
+  std::vector<Record> records = ctx.read([&](Connection& connection) {
+    Result result = connection.run(
+        "SELECT " + Table::columns() + " FROM " + std::string(Table::kTable) + " WHERE " +
+            std::string(Table::kKey) + " IN (SELECT unnest(?::VARCHAR[]))",
+        {id_list(ids)});
+    return read_records<Record>(result);
+  });
+  std::unordered_map<std::string_view, const Record*> by_id;
+  for (const Record& record : records) by_id.emplace(Table::key_of(record), &record);
+  std::vector<std::optional<Record>> out;
+  out.reserve(ids.size());
+  for (const std::string& id : ids) {
+    const auto found = by_id.find(id);
+    out.push_back(found == by_id.end() ? std::nullopt : std::optional<Record>(*found->second));
+  }
+  return out;
+}
+
+/// Replaces the stored row of a validated record (delete + insert in one transaction: DuckDB
+/// turns updates of indexed columns into exactly that anyway, and one encoder serves inserts
+/// and updates), keeping its created_at; then calls after(connection) in the same
+/// transaction. False, and nothing written, when no row has the record's key.
+template <typename Record, typename After>
+bool replace_record(StoreContext& ctx, const Record& record, After&& after) {
+  using Table = RecordTable<Record>;
+  const auto row = encode(record);
+  bool found = false;
+  write_with_key_retry(
+      ctx,
+      [&](Connection& connection) {
+        Result deleted = connection.run("DELETE FROM " + std::string(Table::kTable) + " WHERE " +
+                                            std::string(Table::kKey) + " = ? RETURNING created_at",
+                                        {Table::key_of(record)});
+        std::optional<Timestamp> created_at;
+        deleted.for_each_row(
+            [&](const Chunk& chunk, idx_t r) { created_at = chunk.timestamp(0, r); });
+        found = created_at.has_value();
+        if (!found) return;
+        Appender appender = Table::appender(connection);
+        append_row(appender, row, *created_at);
+        appender.close();
+        after(connection);
+      },
+      [] {});
+  return found;
+}
+
+}  // namespace nemori::detail::duck
