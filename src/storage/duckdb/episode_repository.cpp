@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <tuple>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "nemori/core/error.h"
@@ -56,11 +55,7 @@ bool DuckDbEpisodeRepository::update(const Episode& episode) {
 }
 
 bool DuckDbEpisodeRepository::remove(const std::string& episode_id) {
-  return ctx_.write([&](Connection& connection) {
-    connection.run("DELETE FROM episode_raw_data WHERE episode_id = ?", {episode_id});
-    return connection.run("DELETE FROM episodes WHERE episode_id = ?", {episode_id})
-               .rows_changed() > 0;
-  });
+  return remove_record<Episode>(ctx_, episode_id);
 }
 
 EpisodeSearchResult DuckDbEpisodeRepository::search(const EpisodeQuery& query) {
@@ -184,31 +179,11 @@ std::vector<EpisodeLink> DuckDbEpisodeRepository::links(const std::string& owner
 }
 
 std::size_t DuckDbEpisodeRepository::cleanup_before(Timestamp cutoff, const std::string& owner_id) {
-  std::string condition = "\"timestamp\" < ?";
-  std::vector<Param> params{cutoff};
-  if (!owner_id.empty()) {
-    condition += " AND owner_id = ?";
-    params.emplace_back(owner_id);
-  }
-  return ctx_.write([&](Connection& connection) {
-    connection.run(
-        "DELETE FROM episode_raw_data WHERE episode_id IN "
-        "(SELECT episode_id FROM episodes WHERE " +
-            condition + ")",
-        params);
-    return static_cast<std::size_t>(
-        connection.run("DELETE FROM episodes WHERE " + condition, params).rows_changed());
-  });
+  return remove_records_before<Episode>(ctx_, cutoff, owner_id);
 }
 
 std::size_t DuckDbEpisodeRepository::count(const std::string& owner_id) {
-  return ctx_.read([&](Connection& connection) {
-    Result result =
-        owner_id.empty()
-            ? connection.run("SELECT count(*) FROM episodes")
-            : connection.run("SELECT count(*) FROM episodes WHERE owner_id = ?", {owner_id});
-    return static_cast<std::size_t>(result.single_int64());
-  });
+  return count_records<Episode>(ctx_, owner_id);
 }
 
 }  // namespace nemori::detail::duck

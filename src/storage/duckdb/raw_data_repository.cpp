@@ -3,7 +3,6 @@
 #include <chrono>
 #include <limits>
 #include <tuple>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "nemori/core/utf8.h"
@@ -51,10 +50,7 @@ bool DuckDbRawDataRepository::update(const RawEvent& event) {
 }
 
 bool DuckDbRawDataRepository::remove(const std::string& data_id) {
-  return ctx_.write([&](Connection& connection) {
-    connection.run("DELETE FROM episode_raw_data WHERE raw_data_id = ?", {data_id});
-    return connection.run("DELETE FROM raw_data WHERE data_id = ?", {data_id}).rows_changed() > 0;
-  });
+  return remove_record<RawEvent>(ctx_, data_id);
 }
 
 RawDataSearchResult DuckDbRawDataRepository::search(const RawDataQuery& query) {
@@ -128,31 +124,11 @@ std::vector<RawEvent> DuckDbRawDataRepository::get_unprocessed(const std::string
 }
 
 std::size_t DuckDbRawDataRepository::cleanup_before(Timestamp cutoff, const std::string& owner_id) {
-  std::string condition = "\"timestamp\" < ?";
-  std::vector<Param> params{cutoff};
-  if (!owner_id.empty()) {
-    condition += " AND owner_id = ?";
-    params.emplace_back(owner_id);
-  }
-  return ctx_.write([&](Connection& connection) {
-    connection.run(
-        "DELETE FROM episode_raw_data WHERE raw_data_id IN "
-        "(SELECT data_id FROM raw_data WHERE " +
-            condition + ")",
-        params);
-    return static_cast<std::size_t>(
-        connection.run("DELETE FROM raw_data WHERE " + condition, params).rows_changed());
-  });
+  return remove_records_before<RawEvent>(ctx_, cutoff, owner_id);
 }
 
 std::size_t DuckDbRawDataRepository::count(const std::string& owner_id) {
-  return ctx_.read([&](Connection& connection) {
-    Result result =
-        owner_id.empty()
-            ? connection.run("SELECT count(*) FROM raw_data")
-            : connection.run("SELECT count(*) FROM raw_data WHERE owner_id = ?", {owner_id});
-    return static_cast<std::size_t>(result.single_int64());
-  });
+  return count_records<RawEvent>(ctx_, owner_id);
 }
 
 }  // namespace nemori::detail::duck

@@ -28,7 +28,8 @@ template <>
 struct RecordTable<RawEvent> {
   static constexpr std::string_view kTable = "raw_data";
   static constexpr std::string_view kKey = "data_id";
-  static constexpr std::string_view kNoun = "a raw event";  ///< for DuplicateError hints
+  static constexpr std::string_view kNoun = "a raw event";        ///< for DuplicateError hints
+  static constexpr std::string_view kLinkColumn = "raw_data_id";  ///< in episode_raw_data
   static std::string columns() { return raw_event_columns(); }
   static Appender appender(Connection& connection) { return raw_event_appender(connection); }
   static RawEvent decode(const Chunk& chunk, idx_t row) { return decode_raw_event(chunk, row); }
@@ -41,6 +42,7 @@ struct RecordTable<Episode> {
   static constexpr std::string_view kTable = "episodes";
   static constexpr std::string_view kKey = "episode_id";
   static constexpr std::string_view kNoun = "an episode";
+  static constexpr std::string_view kLinkColumn = "episode_id";
   static std::string columns() { return episode_columns(); }
   static Appender appender(Connection& connection) { return episode_appender(connection); }
   static Episode decode(const Chunk& chunk, idx_t row) { return decode_episode(chunk, row); }
@@ -153,6 +155,56 @@ bool replace_record(StoreContext& ctx, const Record& record, After&& after) {
       },
       [] {});
   return found;
+}
+
+/// Deletes the record stored under `id` and its links; false when there was none.
+template <typename Record>
+bool remove_record(StoreContext& ctx, const std::string& id) {
+  using Table = RecordTable<Record>;
+  return ctx.write([&](Connection& connection) {
+    connection.run("DELETE FROM episode_raw_data WHERE " + std::string(Table::kLinkColumn) + " = ?",
+                   {id});
+    return connection
+               .run("DELETE FROM " + std::string(Table::kTable) + " WHERE " +
+                        std::string(Table::kKey) + " = ?",
+                    {id})
+               .rows_changed() > 0;
+  });
+}
+
+/// Deletes the records (and their links) older than `cutoff`, of one owner or of all when
+/// `owner_id` is empty; returns how many records went.
+template <typename Record>
+std::size_t remove_records_before(StoreContext& ctx, Timestamp cutoff,
+                                  const std::string& owner_id) {
+  using Table = RecordTable<Record>;
+  std::string condition = "\"timestamp\" < ?";
+  std::vector<Param> params{cutoff};
+  if (!owner_id.empty()) {
+    condition += " AND owner_id = ?";
+    params.emplace_back(owner_id);
+  }
+  const std::string table(Table::kTable), key(Table::kKey);
+  return ctx.write([&](Connection& connection) {
+    connection.run("DELETE FROM episode_raw_data WHERE " + std::string(Table::kLinkColumn) +
+                       " IN (SELECT " + key + " FROM " + table + " WHERE " + condition + ")",
+                   params);
+    return static_cast<std::size_t>(
+        connection.run("DELETE FROM " + table + " WHERE " + condition, params).rows_changed());
+  });
+}
+
+/// COUNT(*) of one owner's records, or of all when `owner_id` is empty.
+template <typename Record>
+std::size_t count_records(StoreContext& ctx, const std::string& owner_id) {
+  const std::string table(RecordTable<Record>::kTable);
+  return ctx.read([&](Connection& connection) {
+    Result result =
+        owner_id.empty()
+            ? connection.run("SELECT count(*) FROM " + table)
+            : connection.run("SELECT count(*) FROM " + table + " WHERE owner_id = ?", {owner_id});
+    return static_cast<std::size_t>(result.single_int64());
+  });
 }
 
 }  // namespace nemori::detail::duck
