@@ -272,6 +272,121 @@ class PgContext {
 };
 
 // ---------------------------------------------------------------------------------------------
+// What the raw-event and episode repositories read and count alike. PgTable<Record> names a
+// record's table, its key and how a row decodes.
+
+template <typename Record>
+struct PgTable;
+
+template <>
+struct PgTable<RawEvent> {
+  static constexpr const char* kKey = "data_id";
+  static constexpr const char* kOne = "a raw event";
+  static constexpr const char* kMany = "raw events";
+  static std::string from(const PgContext& ctx) { return ctx.table("raw_data") + " r"; }
+  static std::string columns() { return pg::raw_select_list("r"); }
+  static std::string key_column() { return "r.data_id"; }
+  // The table of every key (partitioned layout: raw_data_keys), for counts and deletes.
+  static std::string keys(const PgContext& ctx) { return ctx.raw_keys(); }
+  static RawEvent decode(const Result& r, int row) { return pg::decode_raw(r, row); }
+  static const std::string& key_of(const RawEvent& e) { return e.data_id; }
+};
+
+template <>
+struct PgTable<Episode> {
+  static constexpr const char* kKey = "episode_id";
+  static constexpr const char* kOne = "an episode";
+  static constexpr const char* kMany = "episodes";
+  static std::string from(const PgContext& ctx) { return ctx.table("episodes") + " e"; }
+  static std::string columns() { return pg::episode_select_list("e"); }
+  static std::string key_column() { return "e.episode_id"; }
+  static std::string keys(const PgContext& ctx) { return ctx.table("episodes"); }
+  static Episode decode(const Result& r, int row) { return pg::decode_episode(r, row); }
+  static const std::string& key_of(const Episode& e) { return e.episode_id; }
+};
+
+// The record stored under `id`, if any.
+template <typename Record>
+std::optional<Record> get_record(PgContext& ctx, const std::string& id) {
+  using Table = PgTable<Record>;
+  if (!pg::storable_text(id)) return std::nullopt;
+  return ctx.read(std::string("reading ") + Table::kOne,
+                  [&](Connection& c) -> std::optional<Record> {
+                    Result r = c.exec("SELECT " + Table::columns() + " FROM " + Table::from(ctx) +
+                                          " WHERE " + Table::key_column() + " = $1",
+                                      Params().add(id));
+                    if (r.rows() == 0) return std::nullopt;
+                    return Table::decode(r, 0);
+                  });
+}
+
+// The records stored under `ids`, in the order of `ids` (nullopt where none), in one read.
+template <typename Record>
+std::vector<std::optional<Record>> get_records(PgContext& ctx, std::span<const std::string> ids) {
+  using Table = PgTable<Record>;
+  std::vector<std::optional<Record>> out(ids.size());
+  const std::vector<std::string> wanted = storable(ids);
+  if (wanted.empty()) return out;
+  std::unordered_map<std::string, Record> found;
+  ctx.read(std::string("reading ") + Table::kMany, [&](Connection& c) {
+    found.clear();
+    Result r = c.exec("SELECT " + Table::columns() + " FROM " + Table::from(ctx) + " WHERE " +
+                          Table::key_column() + " = ANY($1::text[])",
+                      Params().add(wanted));
+    for (int i = 0; i < r.rows(); ++i) {
+      Record record = Table::decode(r, i);
+      std::string key = Table::key_of(record);
+      found.emplace(std::move(key), std::move(record));
+    }
+  });
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (auto it = found.find(ids[i]); it != found.end()) out[i] = it->second;
+  }
+  return out;
+}
+
+// Deletes the record stored under `id`; false when there was none.
+template <typename Record>
+bool remove_record(PgContext& ctx, const std::string& id) {
+  using Table = PgTable<Record>;
+  if (!pg::storable_text(id)) return false;
+  return ctx.write(std::string("deleting ") + Table::kOne, [&](Connection& c) {
+    return c.exec("DELETE FROM " + Table::keys(ctx) + " WHERE " + Table::kKey + " = $1",
+                  Params().add(id))
+               .affected() > 0;
+  });
+}
+
+// Deletes the records older than `cutoff`, of one owner or of all when `owner_id` is empty.
+template <typename Record>
+std::size_t remove_records_before(PgContext& ctx, Timestamp cutoff, const std::string& owner_id) {
+  using Table = PgTable<Record>;
+  Where w;
+  w.add("\"timestamp\" < " + w.param(cutoff) + "::timestamptz");
+  if (!owner_id.empty()) {
+    if (!pg::storable_text(owner_id)) return 0;
+    w.add("owner_id = " + w.param(owner_id) + "::text");
+  }
+  return ctx.write(std::string("deleting old ") + Table::kMany, [&](Connection& c) {
+    return c.exec("DELETE FROM " + Table::keys(ctx) + w.sql(), w.params).affected();
+  });
+}
+
+// COUNT(*) of one owner's records, or of all when `owner_id` is empty.
+template <typename Record>
+std::size_t count_records(PgContext& ctx, const std::string& owner_id) {
+  using Table = PgTable<Record>;
+  if (!owner_id.empty() && !pg::storable_text(owner_id)) return 0;
+  return ctx.read(std::string("counting ") + Table::kMany, [&](Connection& c) {
+    Result r = owner_id.empty()
+                   ? c.exec("SELECT count(*) FROM " + Table::keys(ctx))
+                   : c.exec("SELECT count(*) FROM " + Table::keys(ctx) + " WHERE owner_id = $1",
+                            Params().add(owner_id));
+    return static_cast<std::size_t>(r.int64(0, 0));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 
 class PgRawRepository final : public RawDataRepository {
  public:
@@ -289,36 +404,11 @@ class PgRawRepository final : public RawDataRepository {
   }
 
   std::optional<RawEvent> get(const std::string& data_id) override {
-    if (!pg::storable_text(data_id)) return std::nullopt;
-    return ctx_.read("reading a raw event", [&](Connection& c) -> std::optional<RawEvent> {
-      Result r = c.exec("SELECT " + pg::raw_select_list("r") + " FROM " + ctx_.table("raw_data") +
-                            " r WHERE r.data_id = $1",
-                        Params().add(data_id));
-      if (r.rows() == 0) return std::nullopt;
-      return pg::decode_raw(r, 0);
-    });
+    return get_record<RawEvent>(ctx_, data_id);
   }
 
   std::vector<std::optional<RawEvent>> get_batch(std::span<const std::string> ids) override {
-    std::vector<std::optional<RawEvent>> out(ids.size());
-    const std::vector<std::string> wanted = storable(ids);
-    if (wanted.empty()) return out;
-    std::unordered_map<std::string, RawEvent> found;
-    ctx_.read("reading raw events", [&](Connection& c) {
-      found.clear();
-      Result r = c.exec("SELECT " + pg::raw_select_list("r") + " FROM " + ctx_.table("raw_data") +
-                            " r WHERE r.data_id = ANY($1::text[])",
-                        Params().add(wanted));
-      for (int i = 0; i < r.rows(); ++i) {
-        RawEvent e = pg::decode_raw(r, i);
-        std::string id = e.data_id;
-        found.emplace(std::move(id), std::move(e));
-      }
-    });
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      if (auto it = found.find(ids[i]); it != found.end()) out[i] = it->second;
-    }
-    return out;
+    return get_records<RawEvent>(ctx_, ids);
   }
 
   bool update(const RawEvent& event) override {
@@ -340,11 +430,7 @@ class PgRawRepository final : public RawDataRepository {
   }
 
   bool remove(const std::string& data_id) override {
-    if (!pg::storable_text(data_id)) return false;
-    return ctx_.write("deleting a raw event", [&](Connection& c) {
-      return c.exec("DELETE FROM " + ctx_.raw_keys() + " WHERE data_id = $1", Params().add(data_id))
-                 .affected() > 0;
-    });
+    return remove_record<RawEvent>(ctx_, data_id);
   }
 
   RawDataSearchResult search(const RawDataQuery& query) override {
@@ -452,26 +538,11 @@ class PgRawRepository final : public RawDataRepository {
   }
 
   std::size_t cleanup_before(Timestamp cutoff, const std::string& owner_id) override {
-    Where w;
-    w.add("\"timestamp\" < " + w.param(cutoff) + "::timestamptz");
-    if (!owner_id.empty()) {
-      if (!pg::storable_text(owner_id)) return 0;
-      w.add("owner_id = " + w.param(owner_id) + "::text");
-    }
-    return ctx_.write("deleting old raw events", [&](Connection& c) {
-      return c.exec("DELETE FROM " + ctx_.raw_keys() + w.sql(), w.params).affected();
-    });
+    return remove_records_before<RawEvent>(ctx_, cutoff, owner_id);
   }
 
   std::size_t count(const std::string& owner_id) override {
-    if (!owner_id.empty() && !pg::storable_text(owner_id)) return 0;
-    return ctx_.read("counting raw events", [&](Connection& c) {
-      Result r = owner_id.empty()
-                     ? c.exec("SELECT count(*) FROM " + ctx_.raw_keys())
-                     : c.exec("SELECT count(*) FROM " + ctx_.raw_keys() + " WHERE owner_id = $1",
-                              Params().add(owner_id));
-      return static_cast<std::size_t>(r.int64(0, 0));
-    });
+    return count_records<RawEvent>(ctx_, owner_id);
   }
 
  private:
@@ -529,36 +600,11 @@ class PgEpisodeRepository final : public EpisodeRepository {
   }
 
   std::optional<Episode> get(const std::string& episode_id) override {
-    if (!pg::storable_text(episode_id)) return std::nullopt;
-    return ctx_.read("reading an episode", [&](Connection& c) -> std::optional<Episode> {
-      Result r = c.exec("SELECT " + pg::episode_select_list("e") + " FROM " +
-                            ctx_.table("episodes") + " e WHERE e.episode_id = $1",
-                        Params().add(episode_id));
-      if (r.rows() == 0) return std::nullopt;
-      return pg::decode_episode(r, 0);
-    });
+    return get_record<Episode>(ctx_, episode_id);
   }
 
   std::vector<std::optional<Episode>> get_batch(std::span<const std::string> ids) override {
-    std::vector<std::optional<Episode>> out(ids.size());
-    const std::vector<std::string> wanted = storable(ids);
-    if (wanted.empty()) return out;
-    std::unordered_map<std::string, Episode> found;
-    ctx_.read("reading episodes", [&](Connection& c) {
-      found.clear();
-      Result r = c.exec("SELECT " + pg::episode_select_list("e") + " FROM " +
-                            ctx_.table("episodes") + " e WHERE e.episode_id = ANY($1::text[])",
-                        Params().add(wanted));
-      for (int i = 0; i < r.rows(); ++i) {
-        Episode e = pg::decode_episode(r, i);
-        std::string id = e.episode_id;
-        found.emplace(std::move(id), std::move(e));
-      }
-    });
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      if (auto it = found.find(ids[i]); it != found.end()) out[i] = it->second;
-    }
-    return out;
+    return get_records<Episode>(ctx_, ids);
   }
 
   bool update(const Episode& episode) override {
@@ -579,12 +625,7 @@ class PgEpisodeRepository final : public EpisodeRepository {
   }
 
   bool remove(const std::string& episode_id) override {
-    if (!pg::storable_text(episode_id)) return false;
-    return ctx_.write("deleting an episode", [&](Connection& c) {
-      return c.exec("DELETE FROM " + ctx_.table("episodes") + " WHERE episode_id = $1",
-                    Params().add(episode_id))
-                 .affected() > 0;
-    });
+    return remove_record<Episode>(ctx_, episode_id);
   }
 
   EpisodeSearchResult search(const EpisodeQuery& query) override {
@@ -777,27 +818,11 @@ class PgEpisodeRepository final : public EpisodeRepository {
   }
 
   std::size_t cleanup_before(Timestamp cutoff, const std::string& owner_id) override {
-    Where w;
-    w.add("\"timestamp\" < " + w.param(cutoff) + "::timestamptz");
-    if (!owner_id.empty()) {
-      if (!pg::storable_text(owner_id)) return 0;
-      w.add("owner_id = " + w.param(owner_id) + "::text");
-    }
-    return ctx_.write("deleting old episodes", [&](Connection& c) {
-      return c.exec("DELETE FROM " + ctx_.table("episodes") + w.sql(), w.params).affected();
-    });
+    return remove_records_before<Episode>(ctx_, cutoff, owner_id);
   }
 
   std::size_t count(const std::string& owner_id) override {
-    if (!owner_id.empty() && !pg::storable_text(owner_id)) return 0;
-    return ctx_.read("counting episodes", [&](Connection& c) {
-      Result r =
-          owner_id.empty()
-              ? c.exec("SELECT count(*) FROM " + ctx_.table("episodes"))
-              : c.exec("SELECT count(*) FROM " + ctx_.table("episodes") + " WHERE owner_id = $1",
-                       Params().add(owner_id));
-      return static_cast<std::size_t>(r.int64(0, 0));
-    });
+    return count_records<Episode>(ctx_, owner_id);
   }
 
  private:
