@@ -348,19 +348,24 @@ std::unique_ptr<Fts5> build_fts5() {
   return f;
 }
 
+// A text as an FTS5 query: the OR of its words (runs of letters and digits, lower-cased) minus
+// nemori's English stop words, each quoted. "Melanie's" gives "melanie" and "s" (a stop word).
 std::string fts5_query(const std::string& text) {
   const auto stop = nemori::StopWords::english();
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && text[i] == ' ') ++i;
-    const std::size_t j = text.find(' ', i);
-    const std::string word = text.substr(i, j == std::string::npos ? std::string::npos : j - i);
-    i = j == std::string::npos ? text.size() : j;
-    if (word.empty() || stop->contains(word)) continue;
-    if (!out.empty()) out += " OR ";
-    out += "\"" + word + "\"";
+  std::string out, word;
+  auto flush = [&] {
+    if (!word.empty() && !stop->contains(word))
+      out += (out.empty() ? "\"" : " OR \"") + word + "\"";
+    word.clear();
+  };
+  for (char ch : text) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (std::isalnum(u) || u >= 0x80)
+      word += static_cast<char>(std::tolower(u));
+    else
+      flush();
   }
+  flush();
   return out;
 }
 
@@ -707,25 +712,6 @@ std::string locomo_path() {
   return v != nullptr && *v != '\0' ? v : NEMORI_LOCOMO_PATH;
 }
 
-std::string fts5_query_of_question(const std::string& question) {
-  const auto stop = nemori::StopWords::english();
-  std::string out, word;
-  auto flush = [&] {
-    if (!word.empty() && !stop->contains(word))
-      out += (out.empty() ? "\"" : " OR \"") + word + "\"";
-    word.clear();
-  };
-  for (char ch : question) {
-    const auto u = static_cast<unsigned char>(ch);
-    if (std::isalnum(u) || u >= 0x80)
-      word += static_cast<char>(std::tolower(u));
-    else
-      flush();  // "Melanie's" -> "melanie", "s" (a stop word)
-  }
-  flush();
-  return out;
-}
-
 std::string joined(const std::vector<std::string>& words) {
   std::string out;
   for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
@@ -801,7 +787,7 @@ void BM_LocomoRecall(benchmark::State& state) {
         recall_plain += nemori::recall_at_budget(to_units(ranked_ids), evidence, kBudget);
 
         ranked_ids.clear();
-        const std::string match = fts5_query_of_question(q.question);
+        const std::string match = fts5_query(q.question);
         const Stopwatch theirs_watch;
         const auto rows = match.empty() ? std::vector<std::int64_t>{} : run_fts5(f, match);
         theirs.add(theirs_watch);

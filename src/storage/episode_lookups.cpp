@@ -13,18 +13,25 @@ void require_owner(const std::string& owner_id) {
   }
 }
 
+// One owner's episodes (every owner's when empty) in time order, at most `limit`.
+EpisodeQuery timeline_query(const std::string& owner_id, std::optional<std::size_t> limit,
+                            SortOrder order) {
+  EpisodeQuery query;
+  if (!owner_id.empty()) query.owner_ids = {owner_id};
+  query.limit = limit;
+  query.sort_by = SortBy::kTimestamp;
+  query.sort_order = order;
+  return query;
+}
+
 }  // namespace
 
 EpisodeSearchResult EpisodeRepository::by_owner(const std::string& owner_id,
                                                 std::optional<std::size_t> limit,
                                                 std::size_t offset) {
   require_owner(owner_id);
-  EpisodeQuery query;
-  query.owner_ids = {owner_id};
-  query.limit = limit;
+  EpisodeQuery query = timeline_query(owner_id, limit, SortOrder::kDesc);
   query.offset = offset;
-  query.sort_by = SortBy::kTimestamp;
-  query.sort_order = SortOrder::kDesc;
   return search(query);
 }
 
@@ -32,23 +39,15 @@ EpisodeSearchResult EpisodeRepository::by_time_range(const std::string& owner_id
                                                      const TimeRange& range,
                                                      std::optional<std::size_t> limit) {
   require_owner(owner_id);
-  EpisodeQuery query;
-  query.owner_ids = {owner_id};
+  EpisodeQuery query = timeline_query(owner_id, limit, SortOrder::kAsc);
   query.time_range = range;
-  query.limit = limit;
-  query.sort_by = SortBy::kTimestamp;
-  query.sort_order = SortOrder::kAsc;
   return search(query);
 }
 
 EpisodeSearchResult EpisodeRepository::recent(const std::string& owner_id, int hours,
                                               std::optional<std::size_t> limit) {
-  EpisodeQuery query;
-  if (!owner_id.empty()) query.owner_ids = {owner_id};
+  EpisodeQuery query = timeline_query(owner_id, limit, SortOrder::kDesc);
   query.recent_hours = hours;
-  query.limit = limit;
-  query.sort_by = SortBy::kTimestamp;
-  query.sort_order = SortOrder::kDesc;
   return search(query);
 }
 
