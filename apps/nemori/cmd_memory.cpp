@@ -2,6 +2,9 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "command.h"
 #include "nemori/core/error.h"
@@ -55,35 +58,133 @@ void print_hits(const MemorySearchResponse& response, bool as_json) {
   }
 }
 
-// Ingests one file for an owner; returns the number of records stored.
-std::size_t ingest_file(MemorySystem& memory, const std::string& path, const std::string& owner,
-                        const std::string& source) {
-  const InputFile file = read_records_file(path);
-  if (!file.errors.empty()) {
-    for (const auto& e : file.errors) {
-      std::fprintf(stderr, "%s:%zu: %s\n", path.c_str(), e.line, e.message.c_str());
-    }
-    throw ValidationError(path + ": " + std::to_string(file.errors.size()) +
-                          " invalid records; nothing was stored (run 'nemori validate " + path +
-                          "')");
-  }
+// What the files of one `ingest` hold, read and checked, nothing written yet.
+struct IngestInput {
   std::vector<Message> messages;
   std::vector<RawEvent> events;
-  for (const auto& r : file.records) {
-    if (r.kind == RecordKind::kMessage) {
-      messages.push_back(std::get<Message>(r.value));
-    } else if (r.kind == RecordKind::kRawEvent) {
-      RawEvent e = std::get<RawEvent>(r.value);
-      if (e.owner_id.empty()) e.owner_id = owner;
-      events.push_back(std::move(e));
-    } else {
-      throw ValidationError(path + ":" + std::to_string(r.line) +
-                            ": episodes are restored with 'nemori import', not ingested");
+  // Where each record came from, in the order MemorySystem::add() stores them: messages, then
+  // events ("PATH:LINE").
+  std::vector<std::string> message_places, event_places;
+};
+
+// Reads and checks every file before anything is stored. Each problem is printed as
+// "PATH:LINE: reason"; when there is any, throws ValidationError (nothing was stored).
+IngestInput read_ingest_files(const std::vector<std::string>& paths, const std::string& owner) {
+  IngestInput input;
+  std::size_t problems = 0;
+  std::vector<std::string> bad_files;
+  const auto report = [&](const std::string& path, const std::string& place,
+                          const std::string& message) {
+    std::fprintf(stderr, "%s: %s\n", place.c_str(), message.c_str());
+    ++problems;
+    if (bad_files.empty() || bad_files.back() != path) bad_files.push_back(path);
+  };
+  std::unordered_map<std::string, std::string> raw_places;  // data_id -> "PATH:LINE"
+  for (const auto& path : paths) {
+    InputFile file;
+    try {
+      file = read_records_file(path);
+    } catch (const ValidationError& e) {  // cannot be read
+      std::fprintf(stderr, "%s\n", e.what());
+      ++problems;
+      bad_files.push_back(path);
+      continue;
+    }
+    for (const auto& e : file.errors) report(path, path + ":" + std::to_string(e.line), e.message);
+    for (const auto& r : file.records) {
+      const std::string place = path + ":" + std::to_string(r.line);
+      if (r.kind == RecordKind::kMessage) {
+        input.messages.push_back(std::get<Message>(r.value));
+        input.message_places.push_back(place);
+      } else if (r.kind == RecordKind::kRawEvent) {
+        RawEvent e = std::get<RawEvent>(r.value);
+        if (e.owner_id.empty()) e.owner_id = owner;
+        if (e.owner_id != owner) {
+          report(path, place,
+                 "raw_event.owner_id: \"" + e.owner_id + "\" is not the --owner \"" + owner +
+                     "\" the files are ingested for (ingest it with --owner " + e.owner_id +
+                     ", or drop owner_id to store it under --owner)");
+          continue;
+        }
+        try {
+          validate(e);
+        } catch (const ValidationError& err) {
+          report(path, place, std::string("raw_event.") + err.what());
+          continue;
+        }
+        const auto [it, fresh] = raw_places.emplace(e.data_id, place);
+        if (!fresh) {
+          report(path, place,
+                 "raw_event.data_id: \"" + e.data_id + "\" appears twice (first at " + it->second +
+                     ")");
+          continue;
+        }
+        input.events.push_back(std::move(e));
+        input.event_places.push_back(place);
+      } else {
+        report(path, place, "episodes are restored with 'nemori import', not ingested");
+      }
     }
   }
-  if (!messages.empty()) memory.add_messages(owner, messages, source);
-  if (!events.empty()) memory.add_raw_events(events);
-  return messages.size() + events.size();
+  if (problems > 0) {
+    std::string files;
+    for (const auto& f : bad_files) files += (files.empty() ? "" : ", ") + f;
+    throw ValidationError(std::to_string(problems) + (problems == 1 ? " problem" : " problems") +
+                          " in " + files +
+                          "; nothing was stored (the files of one ingest are "
+                          "stored together or not at all; run 'nemori validate FILE')");
+  }
+  return input;
+}
+
+// Rethrows a storage failure of the one ingest transaction with what it means: nothing of any
+// file was stored; an "item N" is turned into the file and line of that record.
+[[noreturn]] void rethrow_store_error(const Error& e, const IngestInput& input) {
+  std::string message = e.what();
+  std::size_t item = 0;
+  if (std::sscanf(message.c_str(), "item %zu: ", &item) == 1) {
+    const std::string* place = nullptr;
+    if (item < input.message_places.size()) {
+      place = &input.message_places[item];
+    } else if (item - input.message_places.size() < input.event_places.size()) {
+      place = &input.event_places[item - input.message_places.size()];
+    }
+    if (place != nullptr) message = *place + ": " + message.substr(message.find(": ") + 2);
+  }
+  if (message.find("nothing was stored") == std::string::npos)
+    message += "; nothing was stored (the files of one ingest are one transaction)";
+  switch (e.kind()) {
+    case ErrorKind::kDuplicate:
+      throw DuplicateError(message);
+    case ErrorKind::kValidation:
+      throw ValidationError(message);
+    case ErrorKind::kNotFound:
+      throw NotFoundError(message);
+    case ErrorKind::kConfig:
+      throw ConfigError(message);
+    default:
+      throw StorageError(message);
+  }
+}
+
+// Stores what read_ingest_files() read, in one transaction; returns the records stored.
+std::size_t store_ingest_input(MemorySystem& memory, const IngestInput& input,
+                               const std::string& owner, const std::string& source) {
+  try {
+    memory.add(owner, input.messages, input.events, source);
+  } catch (const Error& e) {
+    rethrow_store_error(e, input);
+  }
+  return input.messages.size() + input.events.size();
+}
+
+// The line `ingest` prints once the records are committed, flushed at once so that it is out
+// even when the process is killed later (while closing the store, or processing).
+void print_stored(const IngestInput& input, const std::string& owner) {
+  std::printf("stored %zu records for %s (%zu messages, %zu raw events)\n",
+              input.messages.size() + input.events.size(), owner.c_str(), input.messages.size(),
+              input.events.size());
+  std::fflush(stdout);
 }
 
 }  // namespace
@@ -106,10 +207,11 @@ void register_memory_commands(CLI::App& app) {
     cmd->add_option("--source", o->source, "Source label stored with each event");
     cmd->add_flag("--process", o->process, "Build episodes right after storing");
     set_action(*cmd, [o]() -> int {
+      // Every file is read and checked before the store is opened; then one transaction.
+      const IngestInput input = read_ingest_files(o->files, o->owner);
       auto memory = open_memory(o->storage);
-      std::size_t stored = 0;
-      for (const auto& f : o->files) stored += ingest_file(*memory, f, o->owner, o->source);
-      std::printf("stored %zu records for %s\n", stored, o->owner.c_str());
+      store_ingest_input(*memory, input, o->owner, o->source);
+      print_stored(input, o->owner);
       if (o->process) {
         const auto r = memory->process(o->owner);
         std::printf("built %zu episodes from %zu raw events\n", r.episodes, r.raw_events);
@@ -156,8 +258,10 @@ void register_memory_commands(CLI::App& app) {
       auto memory = open_memory(o->storage);
       if (o->messages) {
         for (const auto& h : memory->search_messages(o->owner, o->query, o->limit)) {
-          const Message m = message_from_raw_event(h.event);
-          std::printf("[%.3f] %s %s: %s\n", h.score, format_iso8601(*m.timestamp).c_str(),
+          // Any kind of raw event the index holds, not only conversation messages.
+          const Message m = message_of(h.event);
+          std::printf("[%.3f] %s %s: %s\n", h.score,
+                      format_iso8601(m.timestamp.value_or(h.event.temporal_info.timestamp)).c_str(),
                       m.speaker_label().c_str(), m.content.c_str());
         }
         return 0;
@@ -247,7 +351,8 @@ void register_memory_commands(CLI::App& app) {
         std::printf("replaced the previous demo data of %s\n", o->owner.c_str());
       }
       const auto t0 = std::chrono::steady_clock::now();
-      const std::size_t stored = ingest_file(*memory, o->file, o->owner, "demo");
+      const IngestInput input = read_ingest_files({o->file}, o->owner);
+      const std::size_t stored = store_ingest_input(*memory, input, o->owner, "demo");
       const auto processed = memory->process(o->owner);
       const double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

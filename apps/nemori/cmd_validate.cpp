@@ -29,7 +29,7 @@ void register_validate(CLI::App& app) {
     // A LoCoMo file is one JSON document with its own structure.
     if (!kind && !text.empty() && text.find("\"conversation\"") != std::string::npos) {
       try {
-        auto j = nlohmann::json::parse(text);
+        auto j = parse_json(text, options->file);
         if (is_locomo(j)) {
           const auto conversations = parse_locomo(j);
           std::size_t turns = 0, questions = 0;
@@ -43,8 +43,8 @@ void register_validate(CLI::App& app) {
           }
           return 0;
         }
-      } catch (const nlohmann::json::parse_error&) {
-        // Fall through to the generic reader, which reports the syntax error with its line.
+      } catch (const JsonParseError&) {
+        // Fall through to the generic reader, which reports the error with its line.
       }
     }
     const InputFile file = read_records(text, kind);

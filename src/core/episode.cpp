@@ -67,6 +67,9 @@ void validate(const Episode& e) {
   validate_text(e.temporal_info.precision, "temporal_info.precision");
   if (e.temporal_info.timezone) validate_text(*e.temporal_info.timezone, "temporal_info.timezone");
   if (e.temporal_info.duration) validate_score(*e.temporal_info.duration, "temporal_info.duration");
+  validate_timestamp(e.temporal_info.timestamp, "temporal_info.timestamp");
+  validate_timestamp(e.metadata.processing_timestamp, "metadata.processing_timestamp");
+  if (e.last_accessed) validate_timestamp(*e.last_accessed, "last_accessed");
   validate_list(e.search_keywords, "search_keywords");
   const auto& m = e.metadata;
   validate_list(m.source_data_ids, "metadata.source_data_ids");

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "core/json_reader.h"
 #include "nemori/core/error.h"
@@ -25,25 +28,97 @@ json optional_json(const std::optional<T>& v) {
   return v ? json(*v) : json(nullptr);
 }
 
-void validate_json_text_at(const json& v, const std::string& path) {
-  if (v.is_string()) {
-    validate_text(v.get_ref<const std::string&>(), path);
-  } else if (v.is_object()) {
-    for (const auto& [key, item] : v.items()) {
-      validate_text(key, path + " (a key)");
-      validate_json_text_at(item, path + "." + key);
-    }
-  } else if (v.is_array()) {
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      validate_json_text_at(v[i], path + "[" + std::to_string(i) + "]");
+// One container being walked by validate_json_text / json_depth: the child under `it`
+// (index `index`) is the one being looked at.
+struct WalkFrame {
+  const json* node;
+  json::const_iterator it;
+  std::size_t index = 0;
+};
+
+// The path of the child each frame is looking at, below `field`.
+std::string walk_path(std::string_view field, const std::vector<WalkFrame>& stack,
+                      std::size_t frames) {
+  std::string path(field);
+  for (std::size_t i = 0; i < frames; ++i) {
+    const WalkFrame& f = stack[i];
+    if (f.node->is_object()) {
+      path += '.';
+      path += f.it.key();
+    } else {
+      path += '[' + std::to_string(f.index) + ']';
     }
   }
+  return path;
 }
 
 }  // namespace
 
-void validate_json_text(const json& value, std::string_view field) {
-  validate_json_text_at(value, std::string(field));
+void validate_json_text(const json& value, std::string_view field, std::size_t max_depth) {
+  if (value.is_string()) {
+    validate_text(value.get_ref<const std::string&>(), field);
+    return;
+  }
+  if (!value.is_structured()) return;
+  const auto too_deep = [&](const std::string& path) {
+    throw ValidationError(path, "nests more than " + std::to_string(max_depth) +
+                                    " levels of arrays and objects (the limit for a stored JSON "
+                                    "value; see docs/formats.md)");
+  };
+  if (max_depth == 0) too_deep(std::string(field));
+  // An explicit stack instead of recursion; the path is built only for an error.
+  std::vector<WalkFrame> stack;
+  stack.push_back({&value, value.cbegin()});
+  while (!stack.empty()) {
+    WalkFrame& f = stack.back();
+    if (f.it == f.node->cend()) {
+      stack.pop_back();
+      if (!stack.empty()) {
+        ++stack.back().it;
+        ++stack.back().index;
+      }
+      continue;
+    }
+    if (f.node->is_object()) {
+      const std::string& key = f.it.key();
+      if (!is_valid_text(key))
+        validate_text(key, walk_path(field, stack, stack.size() - 1) + " (a key)");
+    }
+    const json& child = *f.it;
+    if (child.is_string()) {
+      const std::string& text = child.get_ref<const std::string&>();
+      if (!is_valid_text(text)) validate_text(text, walk_path(field, stack, stack.size()));
+    } else if (child.is_structured()) {
+      if (stack.size() + 1 > max_depth) too_deep(walk_path(field, stack, stack.size()));
+      stack.push_back({&child, child.cbegin()});  // `f` is not used after this
+      continue;
+    }
+    ++f.it;
+    ++f.index;
+  }
+}
+
+std::size_t json_depth(const json& value) {
+  if (!value.is_structured()) return 0;
+  std::vector<WalkFrame> stack;
+  stack.push_back({&value, value.cbegin()});
+  std::size_t deepest = 1;
+  while (!stack.empty()) {
+    WalkFrame& f = stack.back();
+    if (f.it == f.node->cend()) {
+      stack.pop_back();
+      if (!stack.empty()) ++stack.back().it;
+      continue;
+    }
+    const json& child = *f.it;
+    if (child.is_structured()) {
+      stack.push_back({&child, child.cbegin()});
+      deepest = std::max(deepest, stack.size());
+      continue;
+    }
+    ++f.it;
+  }
+  return deepest;
 }
 
 json to_json(const TemporalInfo& t) {
@@ -204,6 +279,14 @@ Message message_from_json(const json& j, std::string_view path) {
     validate_json_text(value, r.path_of(key));
     if (!m.metadata.contains(key)) m.metadata[key] = value;
   }
+  // A message is stored as the content of a raw event, one level above its metadata.
+  if (json_depth(m.metadata) > kMaxJsonDepth - 1) {
+    throw ValidationError(r.path_of("metadata"),
+                          "nests more than " + std::to_string(kMaxJsonDepth - 1) +
+                              " levels of arrays and objects (a message is stored as a raw "
+                              "event's content, whose limit is " +
+                              std::to_string(kMaxJsonDepth) + "; see docs/formats.md)");
+  }
   return m;
 }
 
@@ -300,22 +383,140 @@ Episode episode_from_json(const json& j, std::string_view path) {
   return e;
 }
 
+namespace {
+
+// 1-based line of byte `offset` of `text`.
+std::size_t line_at(std::string_view text, std::size_t offset) {
+  const std::string_view before = text.substr(0, std::min(offset, text.size()));
+  return 1 + static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
+}
+
+// Where the nesting of `text` first goes deeper than `limit` (the text was parsed up to there,
+// so strings are well formed before that point); text.size() when it never does.
+std::size_t offset_of_depth(std::string_view text, std::size_t limit) {
+  std::size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return i;
+    } else if (c == ']' || c == '}') {
+      if (depth > 0) --depth;
+    }
+  }
+  return text.size();
+}
+
+// nlohmann's DOM builder with a depth limit: start_object / start_array past the limit stop
+// the parse (the parser itself keeps its state on a heap stack, so nothing has recursed).
+class DepthLimitedBuilder {
+ public:
+  using number_integer_t = json::number_integer_t;
+  using number_unsigned_t = json::number_unsigned_t;
+  using number_float_t = json::number_float_t;
+  using string_t = json::string_t;
+  using binary_t = json::binary_t;
+
+  DepthLimitedBuilder(json& root, std::size_t limit) : dom_(root, true), limit_(limit) {}
+
+  bool null() { return dom_.null(); }
+  bool boolean(bool v) { return dom_.boolean(v); }
+  bool number_integer(number_integer_t v) { return dom_.number_integer(v); }
+  bool number_unsigned(number_unsigned_t v) { return dom_.number_unsigned(v); }
+  bool number_float(number_float_t v, const string_t& s) { return dom_.number_float(v, s); }
+  bool string(string_t& v) { return dom_.string(v); }
+  bool binary(binary_t& v) { return dom_.binary(v); }
+  bool key(string_t& v) { return dom_.key(v); }
+  bool start_object(std::size_t n) { return enter() && dom_.start_object(n); }
+  bool end_object() {
+    --depth_;
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) { return enter() && dom_.start_array(n); }
+  bool end_array() {
+    --depth_;
+    return dom_.end_array();
+  }
+  template <class Exception>
+  bool parse_error(std::size_t position, const std::string& token, const Exception& ex) {
+    return dom_.parse_error(position, token, ex);  // throws ex
+  }
+  bool too_deep() const { return too_deep_; }
+
+ private:
+  bool enter() {
+    if (++depth_ > limit_) {
+      too_deep_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  nlohmann::detail::json_sax_dom_parser<json> dom_;
+  std::size_t limit_;
+  std::size_t depth_ = 0;
+  bool too_deep_ = false;
+};
+
+std::string position_text(std::size_t offset, std::size_t line) {
+  return "at byte " + std::to_string(offset) + " (line " + std::to_string(line) + ")";
+}
+
+}  // namespace
+
+JsonParseError::JsonParseError(std::string_view what, Problem problem, std::size_t offset,
+                               std::size_t line, std::string reason)
+    : ValidationError(std::string(what) + ": invalid JSON " + position_text(offset, line) + ": " +
+                      reason),
+      problem_(problem),
+      offset_(offset),
+      line_(line),
+      reason_(std::move(reason)) {}
+
 json parse_json(std::string_view text, std::string_view what) {
+  // nlohmann's lexer takes a NUL byte for the end of the input and would silently drop what
+  // follows it; inside a string it is an error anyway. So any raw NUL is refused up front.
+  if (const void* nul = std::memchr(text.data(), '\0', text.size()); nul != nullptr) {
+    const auto offset = static_cast<std::size_t>(static_cast<const char*>(nul) - text.data());
+    throw JsonParseError(what, JsonParseError::Problem::kNul, offset, line_at(text, offset),
+                         "a NUL byte (0x00); JSON text cannot contain one (inside a string it "
+                         "is written \\u0000)");
+  }
+  json result;
   try {
-    return json::parse(text);
+    DepthLimitedBuilder builder(result, kMaxJsonDocumentDepth);
+    const bool ok = json::sax_parse(text, &builder, json::input_format_t::json, /*strict=*/true);
+    if (!ok && builder.too_deep()) {
+      const std::size_t offset = offset_of_depth(text, kMaxJsonDocumentDepth);
+      throw JsonParseError(what, JsonParseError::Problem::kTooDeep, offset, line_at(text, offset),
+                           "nests more than " + std::to_string(kMaxJsonDocumentDepth) +
+                               " levels of arrays and objects (the limit for a document; "
+                               "see docs/formats.md)");
+    }
+    if (!ok) throw JsonParseError(what, JsonParseError::Problem::kSyntax, 0, 1, "not accepted");
   } catch (const json::parse_error& e) {
     std::string reason = e.what();
     if (const auto p = reason.find("parse error"); p != std::string::npos)
       reason = reason.substr(p);
     // nlohmann counts the offending byte from 1; report the 0-based offset into `text`.
     const std::size_t offset = e.byte > 0 ? e.byte - 1 : 0;
-    throw ValidationError(std::string(what) + ": invalid JSON at byte " + std::to_string(offset) +
-                          ": " + reason);
+    throw JsonParseError(what, JsonParseError::Problem::kSyntax, offset, line_at(text, offset),
+                         reason);
   } catch (const json::exception& e) {  // e.g. a number too large for a double
     std::string reason = e.what();
     if (const auto p = reason.find("] "); p != std::string::npos) reason = reason.substr(p + 2);
     throw ValidationError(std::string(what) + ": invalid JSON: " + reason);
   }
+  return result;
 }
 
 }  // namespace nemori

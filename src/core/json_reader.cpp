@@ -107,12 +107,9 @@ bool JsonReader::bool_or(std::string_view key, bool fallback) const {
 std::optional<Timestamp> JsonReader::optional_time(std::string_view key) const {
   auto s = optional_string(key);
   if (!s) return std::nullopt;
-  auto t = parse_iso8601(*s);
-  if (!t) {
-    throw ValidationError(path_of(key), "\"" + *s +
-                                            "\" is not an ISO-8601 timestamp "
-                                            "(expected e.g. 2023-05-08T13:56:00+00:00)");
-  }
+  std::string problem;
+  auto t = parse_iso8601(*s, problem);
+  if (!t) throw ValidationError(path_of(key), problem);
   return t;
 }
 

@@ -16,6 +16,7 @@ void validate(const RawEvent& e, std::size_t max_content_bytes) {
   validate_text(e.processing_version, "processing_version");
   validate_text(e.temporal_info.precision, "temporal_info.precision");
   if (e.temporal_info.timezone) validate_text(*e.temporal_info.timezone, "temporal_info.timezone");
+  validate_timestamp(e.temporal_info.timestamp, "temporal_info.timestamp");
   if (!e.metadata.is_object()) throw ValidationError("metadata", "must be a JSON object");
   validate_json_text(e.content, "content");
   validate_json_text(e.metadata, "metadata");

@@ -1,6 +1,7 @@
 #include "nemori/core/time.h"
 
 #include <cstdio>
+#include <string>
 
 #include "nemori/core/error.h"
 
@@ -43,7 +44,16 @@ bool read_digits(std::string_view s, std::size_t& pos, int width, int& out) {
 
 }  // namespace
 
-std::optional<Timestamp> parse_iso8601(std::string_view s) {
+namespace {
+
+constexpr std::string_view kNotIso =
+    "is not an ISO-8601 timestamp (expected e.g. 2023-05-08T13:56:00+00:00)";
+constexpr std::string_view kOutOfRange =
+    "is outside the years 0001-9999 once converted to UTC (only those can be written back as "
+    "ISO-8601 text, e.g. in a dump)";
+
+// Parses without the range check; nullopt on a syntax or calendar error.
+std::optional<Timestamp> parse_any_year(std::string_view s) {
   std::size_t pos = 0;
   int y, mo, d, h = 0, mi = 0, sec = 0;
   long long micros = 0;
@@ -101,12 +111,73 @@ std::optional<Timestamp> parse_iso8601(std::string_view s) {
   return t;
 }
 
+std::string quoted(std::string_view text) {
+  constexpr std::size_t kShown = 64;  // a huge string is named by its start
+  std::string out = "\"";
+  if (text.size() <= kShown) {
+    out += text;
+  } else {
+    std::size_t cut = kShown;  // not inside a UTF-8 sequence
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    out += text.substr(0, cut);
+    out += "...";
+  }
+  out += '"';
+  return out;
+}
+
+}  // namespace
+
+std::optional<Timestamp> parse_iso8601(std::string_view text, std::string& problem) {
+  const std::optional<Timestamp> t = parse_any_year(text);
+  if (!t) {
+    problem = quoted(text) + " " + std::string(kNotIso);
+    return std::nullopt;
+  }
+  if (!is_storable(*t)) {
+    problem = quoted(text) + " " + std::string(kOutOfRange);
+    return std::nullopt;
+  }
+  return t;
+}
+
+std::optional<Timestamp> parse_iso8601(std::string_view text) {
+  const std::optional<Timestamp> t = parse_any_year(text);
+  if (!t || !is_storable(*t)) return std::nullopt;
+  return t;
+}
+
+Timestamp min_storable_timestamp() {
+  return time_point_cast<microseconds>(sys_days{year{1} / January / 1});
+}
+
+Timestamp max_storable_timestamp() {
+  return time_point_cast<microseconds>(sys_days{year{10000} / January / 1}) - microseconds{1};
+}
+
+bool is_storable(Timestamp t) {
+  return t >= min_storable_timestamp() && t <= max_storable_timestamp();
+}
+
+void validate_timestamp(Timestamp t, std::string_view field) {
+  if (is_storable(t)) return;
+  // format_iso8601 cannot show such an instant faithfully: name it in microseconds.
+  throw ValidationError(
+      field, std::to_string(to_micros(t)) + " microseconds since 1970 " + std::string(kOutOfRange));
+}
+
 Timestamp make_timestamp(int y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned sec) {
   const year_month_day ymd{year{y}, month{mo}, day{d}};
   if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) {
     throw ValidationError("timestamp", "invalid calendar date or time of day");
   }
-  return time_point_cast<microseconds>(sys_days{ymd}) + hours{h} + minutes{mi} + seconds{sec};
+  const Timestamp t =
+      time_point_cast<microseconds>(sys_days{ymd}) + hours{h} + minutes{mi} + seconds{sec};
+  if (!is_storable(t)) {
+    throw ValidationError("timestamp",
+                          "year " + std::to_string(y) + " " + std::string(kOutOfRange));
+  }
+  return t;
 }
 
 }  // namespace nemori

@@ -44,6 +44,15 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
+bool is_valid_text(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = s[i] == '\0' ? 0 : valid_sequence_length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 void validate_text(std::string_view s, std::string_view field) {
   for (std::size_t i = 0; i < s.size();) {
     if (s[i] == '\0') {

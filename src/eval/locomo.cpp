@@ -116,7 +116,7 @@ LocomoConversation parse_sample(const json& s, std::size_t index) {
       m.metadata["session"] = session.number;
       if (turn.contains("dia_id") && turn["dia_id"].is_string()) m.external_id = turn["dia_id"];
       m.timestamp = session.date + std::chrono::seconds(30 * static_cast<long>(t));
-      validate_json_text(m.metadata, tpath);
+      validate_json_text(m.metadata, tpath, kMaxJsonDepth - 1);  // stored as content
       session.turns.push_back(std::move(m));
     }
     conv.sessions.push_back(std::move(session));

@@ -15,9 +15,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+void require_owner(const std::string& owner_id) {
+  if (owner_id.empty()) throw ValidationError("owner_id", "is required");
+}
+
+}  // namespace
+
 // The message a raw event stands for: conversation events hold one; any other event becomes a
 // message "spoken" by its source, so every kind of event can be segmented and narrated.
-Message as_message(const RawEvent& event) {
+Message message_of(const RawEvent& event) {
   if (event.data_type == DataType::kConversation && event.content.is_object()) {
     try {
       return message_from_raw_event(event);
@@ -31,12 +37,6 @@ Message as_message(const RawEvent& event) {
   m.timestamp = event.temporal_info.timestamp;
   return m;
 }
-
-void require_owner(const std::string& owner_id) {
-  if (owner_id.empty()) throw ValidationError("owner_id", "is required");
-}
-
-}  // namespace
 
 std::unique_ptr<MemorySystem> MemorySystem::open(const MemoryConfig& config) {
   return std::make_unique<MemorySystem>(open_storage(config.storage), config);
@@ -75,19 +75,38 @@ std::mutex& MemorySystem::owner_mutex(const std::string& owner_id) {
 std::vector<std::string> MemorySystem::add_messages(const std::string& owner_id,
                                                     std::span<const Message> messages,
                                                     const std::string& source) {
-  require_owner(owner_id);
-  std::vector<RawEvent> events;
-  events.reserve(messages.size());
-  for (const auto& m : messages) events.push_back(to_raw_event(m, owner_id, source));
-  add_raw_events(events);
-  std::vector<std::string> ids;
-  ids.reserve(events.size());
-  for (const auto& e : events) ids.push_back(e.data_id);
-  return ids;
+  return add(owner_id, messages, {}, source).message_ids;
 }
 
 void MemorySystem::add_raw_events(std::span<const RawEvent> events) {
   for (const auto& e : events) require_owner(e.owner_id);
+  store_raw_events(events);
+}
+
+AddResult MemorySystem::add(const std::string& owner_id, std::span<const Message> messages,
+                            std::span<const RawEvent> events, const std::string& source) {
+  require_owner(owner_id);
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (events[i].owner_id != owner_id) {
+      throw ValidationError(
+          "events[" + std::to_string(i) + "] (data_id \"" + events[i].data_id + "\").owner_id",
+          "is \"" + events[i].owner_id + "\", not the owner \"" + owner_id +
+              "\" the events are added for");
+    }
+  }
+  std::vector<RawEvent> batch;
+  batch.reserve(messages.size() + events.size());
+  for (const auto& m : messages) batch.push_back(to_raw_event(m, owner_id, source));
+  batch.insert(batch.end(), events.begin(), events.end());
+  store_raw_events(batch);
+  AddResult result;
+  result.message_ids.reserve(messages.size());
+  for (std::size_t i = 0; i < messages.size(); ++i) result.message_ids.push_back(batch[i].data_id);
+  result.raw_events = events.size();
+  return result;
+}
+
+void MemorySystem::store_raw_events(std::span<const RawEvent> events) {
   storage_->raw_data().store_batch(events);
   retrieval_->index_raw_events(events);
 }
@@ -101,7 +120,7 @@ ProcessResult MemorySystem::process(const std::string& owner_id) {
   if (events.empty()) return result;
   std::vector<Message> messages;
   messages.reserve(events.size());
-  for (const auto& e : events) messages.push_back(as_message(e));
+  for (const auto& e : events) messages.push_back(message_of(e));
   std::vector<Episode> episodes;
   for (const Segment& s : segmenter_->segment(messages)) {
     const std::span<const RawEvent> seg_events(events.data() + s.begin, s.end - s.begin);

@@ -248,6 +248,48 @@ struct RetrievalService::Impl {
     }
   }
 
+  // True when index writes for the owner can be left out: with a loader, an owner that is not
+  // resident reads storage when it is next loaded, and storage already holds the write (the
+  // contract: storage first, then index_*). Saves loading (and then throwing away, in a
+  // one-shot command) the whole owner just to add a few documents.
+  bool skips_writes_for(const std::string& owner_id) {
+    if (!options.loader) return false;
+    std::shared_ptr<Slot> slot = find_slot(owner_id, false);
+    if (!slot) return true;
+    std::shared_lock lock(slot->mutex);
+    return slot->detached || !slot->index;
+  }
+
+  // write() for index updates: does nothing for an owner that skips_writes_for() (checked
+  // again under the owner's lock, so a load running meanwhile either sees the write in storage
+  // or gets it from fn once it is done).
+  template <typename Fn>
+  void write_if_resident(const std::string& owner_id, Fn fn) {
+    if (!options.loader) {
+      write(owner_id, fn);
+      return;
+    }
+    for (;;) {
+      std::shared_ptr<Slot> slot = find_slot(owner_id, false);
+      if (!slot) return;
+      std::unique_lock lock(slot->mutex);
+      if (slot->detached) continue;  // dropped meanwhile: look again
+      if (!slot->index) return;
+      touch(*slot);
+      {
+        struct Finally {
+          Impl* impl;
+          Slot* slot;
+          ~Finally() { impl->update_bytes(*slot); }
+        } f{this, slot.get()};
+        fn(*slot->index);
+      }
+      lock.unlock();
+      enforce_limits(slot.get());
+      return;
+    }
+  }
+
   // Runs fn(const OwnerIndex&) under the owner's read lock (a write lock if it must be loaded).
   // Returns nullopt for an unknown owner when there is no loader.
   template <typename Fn>
@@ -422,9 +464,10 @@ void RetrievalService::index_episodes(std::span<const Episode> episodes) {
     by_owner[e.owner_id].push_back(&e);
   }
   for (auto& [owner, list] : by_owner) {
+    if (impl_->skips_writes_for(owner)) continue;  // its next load reads them (no embedding now)
     auto vectors = impl_->embeddings_for(list);
-    impl_->write(owner,
-                 [&](Impl::OwnerIndex& index) { impl_->apply_episodes(index, list, vectors); });
+    impl_->write_if_resident(
+        owner, [&](Impl::OwnerIndex& index) { impl_->apply_episodes(index, list, vectors); });
   }
 }
 
@@ -451,7 +494,7 @@ void RetrievalService::index_raw_events(std::span<const RawEvent> events) {
     by_owner[e.owner_id].push_back(&e);
   }
   for (auto& [owner, list] : by_owner) {
-    impl_->write(owner, [&](Impl::OwnerIndex& index) {
+    impl_->write_if_resident(owner, [&](Impl::OwnerIndex& index) {
       for (const RawEvent* e : list) index.raw_events.upsert(document_from_raw_event(*e));
     });
   }

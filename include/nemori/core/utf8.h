@@ -9,6 +9,9 @@ namespace nemori {
 /// True when `text` is well-formed UTF-8 (no overlongs, no surrogates, max U+10FFFF).
 bool is_valid_utf8(std::string_view text);
 
+/// True when `text` is valid UTF-8 without NUL characters (what validate_text accepts).
+bool is_valid_text(std::string_view text);
+
 /// Throws ValidationError("field: invalid UTF-8 at byte N") unless `text` is valid UTF-8
 /// without NUL characters (PostgreSQL text cannot hold NUL, so no backend accepts it).
 void validate_text(std::string_view text, std::string_view field);

@@ -96,6 +96,21 @@ struct MessageHit {
   double score = 0;
 };
 
+/// What MemorySystem::add() stored.
+struct AddResult {
+  /// Ids of the stored messages, in input order.
+  std::vector<std::string> message_ids;
+  /// Raw events stored as given.
+  std::size_t raw_events = 0;
+};
+
+/// How a raw event reads as a message (speaker, text, time), for segmentation and for showing
+/// it: a conversation event whose content is a message object is that message; any other
+/// event (a list of messages, a document, a sensor reading...) is "spoken" by its source (else
+/// its data type), its text is searchable_text(event) (what the raw-event index holds) and its
+/// time the event's. Never throws.
+Message message_of(const RawEvent& event);
+
 /// What one process() call did.
 struct ProcessResult {
   std::size_t raw_events = 0;  ///< Events consumed.
@@ -121,6 +136,13 @@ class MemorySystem {
                                         const std::string& source = "");
   /// Stores raw events (each with its own owner_id) in one transaction.
   void add_raw_events(std::span<const RawEvent> events);
+  /// Stores messages of `owner_id` (as add_messages) and raw events of the same owner
+  /// together, in one transaction: all or nothing. The batch holds the messages first, then
+  /// the events, so a storage error naming "item N" means messages[N], or
+  /// events[N - messages.size()]. Throws ValidationError naming the event and both owners
+  /// when an event's owner_id is not `owner_id` (an empty one is not filled in either).
+  AddResult add(const std::string& owner_id, std::span<const Message> messages,
+                std::span<const RawEvent> events, const std::string& source = "");
 
   /// Builds episodes from every unprocessed event of `owner_id`, oldest first.
   ProcessResult process(const std::string& owner_id);
@@ -150,6 +172,8 @@ class MemorySystem {
 
  private:
   std::mutex& owner_mutex(const std::string& owner_id);
+  /// One store_batch, then the in-process raw-event index (resident owners only).
+  void store_raw_events(std::span<const RawEvent> events);
   /// Re-ranks episode hits with the rank of each episode's best raw message (RRF, k = 60).
   void fuse_message_evidence(const MemorySearchRequest& request, SearchResponse& found);
 

@@ -12,7 +12,9 @@
 // outside the locks.
 //
 // Consistency with storage: write to storage first, then call index_* / remove_*. An owner that
-// is evicted and reloaded then sees every write (the loader reads storage again).
+// is evicted and reloaded then sees every write (the loader reads storage again). With a
+// loader, index_* leave owners that are not resident alone: their next load reads the write
+// from storage, so a write never loads an owner (a one-shot `nemori ingest` builds no index).
 #pragma once
 
 #include <cstddef>
