@@ -1,8 +1,10 @@
 #include "nemori/storage/dump.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <istream>
 #include <limits>
+#include <memory>
 #include <ostream>
 #include <set>
 #include <sstream>
@@ -13,6 +15,7 @@
 
 #include "nemori/core/error.h"
 #include "nemori/core/json.h"
+#include "nemori/core/sha256.h"
 #include "nemori/core/time.h"
 #include "storage/record_validation.h"
 
@@ -23,7 +26,11 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kFormat = "nemori-dump";
-constexpr std::int64_t kVersion = 1;
+constexpr std::int64_t kVersion = 2;
+// The last version without checksums, still read when verification is turned off.
+constexpr std::int64_t kUnverifiedVersion = 1;
+// Every line of a version 2 dump ends with this field: the SHA-256 of the text before it.
+constexpr std::string_view kLineCheck = R"(,"sha256":")";
 // Rows per search page while listing what to dump.
 constexpr std::size_t kListPage = 5000;
 // Records per read while writing a dump.
@@ -160,6 +167,43 @@ void write_links(Storage& storage, const std::vector<EpisodeLink>& links, std::s
 // Dump lines
 // ---------------------------------------------------------------------------------------------
 
+// `object` (the text of a JSON object) with its checksum field appended.
+std::string sealed(std::string object) {
+  object.pop_back();  // the closing brace
+  const std::string check = sha256_hex(object);
+  object += kLineCheck;
+  object += check;
+  object += "\"}";
+  return object;
+}
+
+// Writes dump lines and hashes them for the trailer.
+class DumpWriter {
+ public:
+  explicit DumpWriter(std::ostream& out) : out_(out) {}
+  // Writes one line (the text of a JSON object), sealed with its checksum.
+  void line(std::string object) {
+    const std::string text = sealed(std::move(object));
+    out_ << text << '\n';
+    dump_hash_.update(text);
+    dump_hash_.update("\n");
+    ++lines_;
+  }
+  // Writes the trailer: the number of lines before it and the SHA-256 of their text.
+  void finish() {
+    nlohmann::ordered_json trailer;
+    trailer["type"] = "end";
+    trailer["lines"] = lines_;
+    trailer["dump_sha256"] = dump_hash_.hex_digest();
+    out_ << sealed(trailer.dump()) << '\n';
+  }
+
+ private:
+  std::ostream& out_;
+  Sha256 dump_hash_;
+  std::size_t lines_ = 0;
+};
+
 std::string header_line(const DumpCounts& counts) {
   nlohmann::ordered_json header;
   header["format"] = kFormat;
@@ -262,7 +306,7 @@ DumpRecord parse_record(const std::string& text, std::size_t line) {
 }
 
 // Header counts of a dump, checked against its content.
-DumpCounts parse_header(const std::string& text) {
+DumpCounts parse_header(const std::string& text, bool verify, std::int64_t* version_out) {
   const json j = parse_json(text, "dump line 1");
   const auto format = j.is_object() ? j.find("format") : j.end();
   if (!j.is_object() || format == j.end() || !format->is_string() ||
@@ -271,11 +315,21 @@ DumpCounts parse_header(const std::string& text) {
                     std::string(kFormat) + "\")");
   }
   const auto version = j.find("version");
-  if (version == j.end() || !version->is_number_integer() ||
-      version->get<std::int64_t>() != kVersion) {
+  const bool known = version != j.end() && version->is_number_integer() &&
+                     (version->get<std::int64_t>() == kVersion ||
+                      (!verify && version->get<std::int64_t>() == kUnverifiedVersion));
+  if (!known) {
+    if (verify && version != j.end() && version->is_number_integer() &&
+        version->get<std::int64_t>() == kUnverifiedVersion) {
+      bad_line(1,
+               "dump version 1 carries no checksums, so it cannot be verified; import it "
+               "without verification (nemori import --no-verify) if you trust the file");
+    }
     bad_line(1, "unsupported dump version " + (version == j.end() ? "(none)" : version->dump()) +
-                    " (this build reads version " + std::to_string(kVersion) + ")");
+                    " (this build reads version " + std::to_string(kVersion) +
+                    ", and version 1 without verification)");
   }
+  if (version_out != nullptr) *version_out = version->get<std::int64_t>();
   auto count = [&](std::string_view key) -> std::size_t {
     const auto it = j.find(key);
     if (it == j.end() || !(it->is_number_unsigned() || it->is_number_integer()) ||
@@ -305,20 +359,78 @@ std::string plural(std::size_t n, std::string_view noun) {
   return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
 }
 
-// Reads a whole dump without writing anything and checks it: every line decodes, sections come
-// in order, ids are unique, links point at records of the dump, counts match the header.
-DumpCounts check_dump(std::istream& in) {
+// Verifies the checksum that ends a version 2 line; throws naming the line.
+void verify_line(const std::string& text, std::size_t line) {
+  const std::size_t at = text.rfind(kLineCheck);
+  const std::size_t hex_at = at + kLineCheck.size();
+  if (at == std::string::npos || text.size() != hex_at + 64 + 2 ||
+      text.compare(hex_at + 64, 2, "\"}") != 0) {
+    bad_line(line,
+             "the line has no checksum (a version 2 dump ends every line with "
+             "\"sha256\"); the file was edited or is not a nemori dump");
+  }
+  if (text.compare(hex_at, 64, sha256_hex(std::string_view(text).substr(0, at))) != 0) {
+    bad_line(line, "checksum mismatch: the line was changed after the dump was written");
+  }
+}
+
+// A dump read whole and checked, as one WriteBatch, with the line of every item.
+struct LoadedDump {
+  DumpCounts header;
+  WriteBatch batch;
+  std::vector<std::size_t> raw_lines, episode_lines, link_lines;
+};
+
+// Reads a whole dump without writing anything and checks it: checksums of every line and of
+// the whole dump (when `verify`), every line decodes, sections come in order, ids are
+// unique, links point at records of the dump of the same owner, counts match the header.
+LoadedDump load_dump(std::istream& in, bool verify) {
   std::string text;
   std::size_t line = 0;
   if (!next_line(in, text, line)) {
     throw ValidationError("dump line 1: the dump is empty (expected a nemori-dump header)");
   }
-  const DumpCounts header = parse_header(text);
+  std::int64_t version = kVersion;
+  LoadedDump dump;
+  dump.header = parse_header(text, verify, &version);
+  const bool checked = verify && version == kVersion;
+  if (checked) verify_line(text, line);
+  Sha256 dump_hash;
+  std::size_t hashed_lines = 0;
+  auto hash_line = [&] {
+    dump_hash.update(text);
+    dump_hash.update("\n");
+    ++hashed_lines;
+  };
+  hash_line();
   DumpCounts seen;
-  std::unordered_map<std::string, std::size_t> raw_lines, episode_lines;
+  WriteBatch& batch = dump.batch;
+  // id -> (line, owner)
+  std::unordered_map<std::string, std::pair<std::size_t, std::string>> raw_seen, episode_seen;
   std::set<std::pair<std::string, std::string>> links;
   int section = 0;  // 0 raw events, 1 episodes, 2 links
+  bool ended = false;
   while (next_line(in, text, line)) {
+    if (ended) bad_line(line, "text after the end of the dump");
+    if (checked) verify_line(text, line);
+    if (version == kVersion && text.starts_with(R"({"type":"end")")) {
+      const json trailer = parse_json(text, line_prefix(line));
+      const auto lines = trailer.find("lines");
+      const auto hash = trailer.find("dump_sha256");
+      if (lines == trailer.end() || !lines->is_number_unsigned() || hash == trailer.end() ||
+          !hash->is_string()) {
+        bad_line(line, "the end line needs \"lines\" and \"dump_sha256\"");
+      }
+      if (verify && (lines->get<std::size_t>() != hashed_lines ||
+                     hash->get_ref<const std::string&>() != dump_hash.hex_digest())) {
+        bad_line(line,
+                 "dump checksum mismatch: lines were added, removed or reordered after "
+                 "the dump was written");
+      }
+      ended = true;
+      continue;
+    }
+    hash_line();
     DumpRecord record = parse_record(text, line);
     const int record_section = static_cast<int>(record.kind);
     if (record_section < section) {
@@ -327,102 +439,101 @@ DumpCounts check_dump(std::istream& in) {
     section = record_section;
     switch (record.kind) {
       case DumpRecord::Kind::kRawEvent: {
-        const auto [it, inserted] = raw_lines.emplace(record.raw_event.data_id, line);
+        const auto [it, inserted] = raw_seen.try_emplace(
+            record.raw_event.data_id, std::make_pair(line, record.raw_event.owner_id));
         if (!inserted) {
           bad_line(line, "raw event \"" + it->first + "\" appears twice (first on line " +
-                             std::to_string(it->second) + ")");
+                             std::to_string(it->second.first) + ")");
         }
         ++seen.raw_events;
+        batch.raw_events.push_back(std::move(record.raw_event));
+        dump.raw_lines.push_back(line);
         break;
       }
       case DumpRecord::Kind::kEpisode: {
-        const auto [it, inserted] = episode_lines.emplace(record.episode.episode_id, line);
+        const auto [it, inserted] = episode_seen.try_emplace(
+            record.episode.episode_id, std::make_pair(line, record.episode.owner_id));
         if (!inserted) {
           bad_line(line, "episode \"" + it->first + "\" appears twice (first on line " +
-                             std::to_string(it->second) + ")");
+                             std::to_string(it->second.first) + ")");
         }
         ++seen.episodes;
+        batch.episodes.push_back(std::move(record.episode));
+        dump.episode_lines.push_back(line);
         break;
       }
       case DumpRecord::Kind::kLink: {
         const EpisodeLink& link = record.link;
-        if (!episode_lines.contains(link.episode_id)) {
+        const auto episode = episode_seen.find(link.episode_id);
+        if (episode == episode_seen.end()) {
           bad_line(line,
                    "link to episode \"" + link.episode_id + "\", which the dump does not hold");
         }
-        if (!raw_lines.contains(link.raw_data_id)) {
+        const auto raw = raw_seen.find(link.raw_data_id);
+        if (raw == raw_seen.end()) {
           bad_line(line,
                    "link to raw event \"" + link.raw_data_id + "\", which the dump does not hold");
+        }
+        if (episode->second.second != raw->second.second) {
+          bad_line(line, "link from episode \"" + link.episode_id + "\" of owner \"" +
+                             episode->second.second + "\" (line " +
+                             std::to_string(episode->second.first) + ") to raw event \"" +
+                             link.raw_data_id + "\" of owner \"" + raw->second.second +
+                             "\" (line " + std::to_string(raw->second.first) +
+                             "): links never cross owners");
         }
         if (!links.emplace(link.episode_id, link.raw_data_id).second) {
           bad_line(line, "link " + link.episode_id + " -> " + link.raw_data_id + " appears twice");
         }
         ++seen.links;
+        batch.links.push_back(std::move(record.link));
+        dump.link_lines.push_back(line);
         break;
       }
     }
   }
   if (in.bad()) throw StorageError("reading the dump failed");
-  if (seen != header) {
-    bad_line(1, "the header announces " + plural(header.raw_events, "raw event") + ", " +
-                    plural(header.episodes, "episode") + " and " + plural(header.links, "link") +
-                    " but the dump holds " + plural(seen.raw_events, "raw event") + ", " +
-                    plural(seen.episodes, "episode") + " and " + plural(seen.links, "link") +
-                    " (is the file truncated?)");
+  if (seen != dump.header) {
+    bad_line(1, "the header announces " + plural(dump.header.raw_events, "raw event") + ", " +
+                    plural(dump.header.episodes, "episode") + " and " +
+                    plural(dump.header.links, "link") + " but the dump holds " +
+                    plural(seen.raw_events, "raw event") + ", " + plural(seen.episodes, "episode") +
+                    " and " + plural(seen.links, "link") + " (is the file truncated?)");
   }
-  return header;
+  if (version == kVersion && !ended && verify) {
+    bad_line(line + 1, "the dump has no end line (is the file truncated?)");
+  }
+  return dump;
 }
 
-// Writes a checked dump into `storage` in batches.
-void write_checked_dump(Storage& storage, std::istream& in, std::size_t batch_size,
-                        std::size_t total, const DumpProgress& progress) {
-  std::string text;
-  std::size_t line = 0;
-  next_line(in, text, line);  // the header
-  std::size_t done = 0;
-  std::vector<RawEvent> raw_batch;
-  std::vector<Episode> episode_batch;
-  std::vector<EpisodeLink> link_batch;
-  auto report = [&](std::size_t n) {
-    done += n;
-    if (progress) progress(done, total);
-  };
-  auto flush = [&] {
-    if (!raw_batch.empty()) {
-      storage.raw_data().store_batch(raw_batch);
-      report(raw_batch.size());
-      raw_batch.clear();
+// Rethrows an error of Storage::apply() on a dump's batch with the dump line of the item it
+// names ("raw_events[12]: ..." -> "dump line 14: raw_events[12]: ...").
+[[noreturn]] void rethrow_with_line(const LoadedDump& dump) {
+  try {
+    throw;
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    std::string prefix;
+    for (const auto& [step, lines] : {std::pair<std::string_view, const std::vector<std::size_t>*>{
+                                          "raw_events[", &dump.raw_lines},
+                                      {"episodes[", &dump.episode_lines},
+                                      {"links[", &dump.link_lines}}) {
+      if (!message.starts_with(step)) continue;
+      const std::size_t index = std::strtoull(message.c_str() + step.size(), nullptr, 10);
+      if (index < lines->size()) prefix = line_prefix((*lines)[index]);
     }
-    if (!episode_batch.empty()) {
-      storage.episodes().store_batch(episode_batch);
-      report(episode_batch.size());
-      episode_batch.clear();
-    }
-    if (!link_batch.empty()) {
-      write_links(storage, link_batch, batch_size, report);
-      link_batch.clear();
-    }
-  };
-  while (next_line(in, text, line)) {
-    DumpRecord record = parse_record(text, line);
-    switch (record.kind) {
-      case DumpRecord::Kind::kRawEvent:
-        raw_batch.push_back(std::move(record.raw_event));
-        if (raw_batch.size() >= batch_size) flush();
-        break;
-      case DumpRecord::Kind::kEpisode:
-        if (!raw_batch.empty()) flush();
-        episode_batch.push_back(std::move(record.episode));
-        if (episode_batch.size() >= batch_size) flush();
-        break;
-      case DumpRecord::Kind::kLink:
-        if (!episode_batch.empty() || !raw_batch.empty()) flush();
-        link_batch.push_back(std::move(record.link));
-        if (link_batch.size() >= batch_size) flush();
-        break;
+    const std::string text = prefix + message + " (the target store is unchanged)";
+    switch (e.kind()) {
+      case ErrorKind::kValidation:
+        throw ValidationError(text);
+      case ErrorKind::kDuplicate:
+        throw DuplicateError(text);
+      case ErrorKind::kNotFound:
+        throw NotFoundError(text);
+      default:
+        throw;
     }
   }
-  flush();
 }
 
 void require_positive_batch(std::size_t batch_size) {
@@ -449,6 +560,7 @@ void verify_counts(Storage& storage, const DumpCounts& expected, std::string_vie
 
 DumpCounts write_dump(Storage& storage, std::ostream& out, const std::string& owner_id,
                       const DumpProgress& progress) {
+  const std::shared_ptr<void> primary = storage.read_from_primary();
   const DumpPlan plan = plan_dump(storage, owner_id);
   const DumpCounts counts{plan.raw_ids.size(), plan.episode_ids.size(), plan.links.size()};
   const std::size_t total = plan.total();
@@ -457,55 +569,52 @@ DumpCounts write_dump(Storage& storage, std::ostream& out, const std::string& ow
     done += n;
     if (progress) progress(done, total);
   };
-  out << header_line(counts) << '\n';
+  DumpWriter writer(out);
+  writer.line(header_line(counts));
   for_each_raw_batch(storage, plan.raw_ids, kWriteBatch, [&](const std::vector<RawEvent>& batch) {
     for (const RawEvent& event : batch) {
-      out << R"({"type":"raw_event","data":)" << to_json(event).dump() << "}\n";
+      writer.line(R"({"type":"raw_event","data":)" + to_json(event).dump() + "}");
     }
     report(batch.size());
   });
   for_each_episode_batch(
       storage, plan.episode_ids, kWriteBatch, [&](const std::vector<Episode>& batch) {
         for (const Episode& episode : batch) {
-          out << R"({"type":"episode","data":)" << to_json(episode).dump() << "}\n";
+          writer.line(R"({"type":"episode","data":)" + to_json(episode).dump() + "}");
         }
         report(batch.size());
       });
   for (std::size_t i = 0; i < plan.links.size(); ++i) {
-    out << link_line(plan.links[i]) << '\n';
+    writer.line(link_line(plan.links[i]));
     if ((i + 1) % kWriteBatch == 0 || i + 1 == plan.links.size()) {
       report(i % kWriteBatch + 1);
     }
   }
+  writer.finish();
   out.flush();
   if (!out) throw StorageError("writing the dump failed (disk full or stream closed?)");
   return counts;
 }
 
 DumpCounts restore_dump(Storage& storage, std::istream& in, bool replace, std::size_t batch_size,
-                        const DumpProgress& progress) {
+                        const DumpProgress& progress, bool verify) {
   require_positive_batch(batch_size);
   const std::vector<std::string> owners = storage.list_owners();
   if (!owners.empty() && !replace) {
     throw ConfigError("the target storage is not empty (" + plural(owners.size(), "owner") +
                       "); restore into an empty store, or pass replace to delete its data first");
   }
-  // A non-seekable stream (a pipe) is buffered so that it can be read twice.
-  std::stringstream buffer;
-  std::istream* source = &in;
-  const std::streampos start = in.tellg();
-  if (start == std::streampos(-1)) {
-    buffer << in.rdbuf();
-    source = &buffer;
+  LoadedDump dump = load_dump(in, verify);
+  const DumpCounts& header = dump.header;
+  const std::size_t total = header.raw_events + header.episodes + header.links;
+  // One unit of work: the old owners go and the dump comes in together, or nothing changes.
+  if (replace) dump.batch.delete_owners = storage.list_owners();
+  try {
+    storage.apply(dump.batch);
+  } catch (const Error&) {
+    rethrow_with_line(dump);
   }
-  const std::streampos begin = source->tellg();
-  const DumpCounts header = check_dump(*source);
-
-  for (const std::string& owner : owners) storage.delete_owner(owner);
-  source->clear();
-  source->seekg(begin);
-  write_checked_dump(storage, *source, batch_size,
-                     header.raw_events + header.episodes + header.links, progress);
+  if (progress) progress(total, total);
   verify_counts(storage, header, "restore");
   return header;
 }
@@ -519,6 +628,9 @@ DumpCounts copy_storage(Storage& from, Storage& to, std::size_t batch_size,
     throw ConfigError("the target storage is not empty (" + plural(target_owners.size(), "owner") +
                       "); copy into an empty store");
   }
+  // Everything is read from the source's primary (never a lagging replica), and the target is
+  // checked against the source's own counts at the end.
+  const std::shared_ptr<void> primary = from.read_from_primary();
   const DumpPlan plan = plan_dump(from, "");
   const DumpCounts counts{plan.raw_ids.size(), plan.episode_ids.size(), plan.links.size()};
   const std::size_t total = plan.total();
@@ -538,6 +650,15 @@ DumpCounts copy_storage(Storage& from, Storage& to, std::size_t batch_size,
                          });
   write_links(to, plan.links, batch_size, report);
   verify_counts(to, counts, "copy");
+  const DumpCounts source = counts_of(from);
+  if (source != counts) {
+    throw StorageError("the source changed during the copy: it now holds " +
+                       plural(source.raw_events, "raw event") + ", " +
+                       plural(source.episodes, "episode") + " and " + plural(source.links, "link") +
+                       ", the copy " + plural(counts.raw_events, "raw event") + ", " +
+                       plural(counts.episodes, "episode") + " and " + plural(counts.links, "link") +
+                       "; stop the writers and migrate again");
+  }
   return counts;
 }
 

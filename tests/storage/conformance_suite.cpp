@@ -14,6 +14,7 @@
 #include "nemori/core/error.h"
 #include "nemori/core/time.h"
 #include "nemori/storage/dump.h"
+#include "nemori/storage/factory.h"
 
 namespace nemori::testing {
 
@@ -170,14 +171,15 @@ Ids find_episodes(Storage& s, EpisodeQuery q) {
   return sorted(ids_of(s.episodes().search(q)));
 }
 
-// The dump of a store with the header's created_at removed.
+// The record lines of a store's dump: without the header and the end line, whose created_at
+// and checksums differ from one dump to the next.
 std::string dump_text(Storage& s) {
   std::ostringstream out;
   write_dump(s, out);
   std::string text = out.str();
-  const auto created = text.find(",\"created_at\"");
-  const auto end = text.find('}', created);
-  if (created != std::string::npos && end != std::string::npos) text.erase(created, end - created);
+  text.erase(0, text.find('\n') + 1);
+  text.pop_back();
+  text.erase(text.rfind('\n') + 1);
   return text;
 }
 
@@ -1780,13 +1782,219 @@ TEST_P(StorageConformanceTest, DumpRestoredIntoAFreshStoreDumpsIdentically) {
   fill_everything(*storage);
   const std::string text = dump_text(*storage);
   std::unique_ptr<Storage> copy = GetParam().open_fresh();
-  std::istringstream in(text);
+  std::ostringstream full;
+  write_dump(*storage, full);
+  std::istringstream in(full.str());
   const DumpCounts counts = restore_dump(*copy, in, false);
   EXPECT_EQ(counts, (DumpCounts{3, 2, 3}));
   EXPECT_EQ(dump_text(*copy), text);
   EXPECT_EQ(*copy->episodes().get("ep-full"), full_episode());
   EXPECT_EQ(copy->episodes().get("ep-bare")->summary, "");
   copy->close();
+}
+
+// =============================================================================================
+// Units of work (Storage::apply) and owners on links
+// =============================================================================================
+
+namespace {
+
+// Ids r1, r2 and e1 of alice, e1 linked to r1; bob's rb and eb, linked.
+void fill_for_apply(Storage& s) {
+  s.raw_data().store(make_raw("r1", "alice", day(1)));
+  s.raw_data().store(make_raw("r2", "alice", day(2)));
+  s.episodes().store(make_episode("e1", "alice", day(3)));
+  s.episodes().link("e1", Ids{"r1"});
+  s.raw_data().store(make_raw("rb", "bob", day(1)));
+  s.episodes().store(make_episode("eb", "bob", day(2)));
+  s.episodes().link("eb", Ids{"rb"});
+}
+
+// The message of the error `apply` throws as E, or "" (with a failure) when it does not.
+template <typename E>
+std::string apply_error(Storage& s, const WriteBatch& batch) {
+  try {
+    s.apply(batch);
+  } catch (const E& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected an error";
+  return "";
+}
+
+}  // namespace
+
+TEST_P(StorageConformanceTest, LinkAcrossOwnersIsRefusedNamingBothOwnersAndIds) {
+  fill_for_apply(*storage);
+  try {
+    storage->episodes().link("e1", Ids{"r2", "rb"});
+    ADD_FAILURE() << "expected ValidationError";
+  } catch (const ValidationError& e) {
+    for (const char* part : {"\"e1\"", "\"alice\"", "\"rb\"", "\"bob\""}) {
+      EXPECT_THAT(e.what(), ::testing::HasSubstr(part));
+    }
+  }
+  EXPECT_THAT(storage->episodes().raw_ids_for_episode("e1"), ElementsAre("r1"));
+  EXPECT_THAT(storage->episodes().episodes_for_raw("rb"),
+              ElementsAre(::testing::Field(&Episode::episode_id, "eb")));
+}
+
+TEST_P(StorageConformanceTest, ApplyWritesEveryStepInOneUnit) {
+  fill_for_apply(*storage);
+  WriteBatch batch;
+  batch.raw_events = {make_raw("n1", "carol", day(4)), make_raw("n2", "carol", day(5))};
+  batch.episodes = {make_episode("ne", "carol", day(6))};
+  batch.links = {{"ne", "n1"}, {"ne", "n2"}, {"ne", "n1"}, {"e1", "r2"}, {"e1", "r1"}};
+  batch.processed_ids = {"n1", "r2"};
+  batch.processed_version = "7.1";
+  const WriteBatchResult result = storage->apply(batch);
+  EXPECT_EQ(result.raw_events_stored, 2u);
+  EXPECT_EQ(result.episodes_stored, 1u);
+  EXPECT_EQ(result.links_added, 3u);  // e1 -> r1 existed, ne -> n1 came twice
+  EXPECT_THAT(result.raw_already_stored, IsEmpty());
+  EXPECT_THAT(storage->episodes().raw_ids_for_episode("ne"), ElementsAre("n1", "n2"));
+  EXPECT_THAT(storage->episodes().raw_ids_for_episode("e1"), ElementsAre("r1", "r2"));
+  EXPECT_TRUE(storage->raw_data().get("n1")->processed);
+  EXPECT_EQ(storage->raw_data().get("r2")->processing_version, "7.1");
+  EXPECT_FALSE(storage->raw_data().get("n2")->processed);
+  EXPECT_EQ(storage->stats().total_links, 5u);
+  EXPECT_EQ(storage->apply(WriteBatch{}).raw_events_stored, 0u);  // empty: a no-op
+}
+
+TEST_P(StorageConformanceTest, ApplyWithAFailureInTheLastItemWritesNothing) {
+  fill_for_apply(*storage);
+  const std::string before = dump_text(*storage);
+  // Every step has work to do, and the last item of one step is bad.
+  auto batch = [] {
+    WriteBatch b;
+    b.delete_owners = {"bob"};
+    for (int i = 0; i < 50; ++i) {
+      b.raw_events.push_back(make_raw("n" + std::to_string(100 + i), "alice", day(4)));
+    }
+    b.episodes = {make_episode("ne", "alice", day(5))};
+    b.links = {{"ne", "n100"}, {"ne", "r2"}};
+    b.processed_ids = {"n100", "r1"};
+    return b;
+  };
+  WriteBatch too_big = batch();
+  too_big.raw_events.back().content = std::string((16u << 20) + 1, 'x');
+  EXPECT_THAT(apply_error<ValidationError>(*storage, too_big),
+              ::testing::HasSubstr("raw_events[49] (data_id \"n149\")"));
+  WriteBatch stored_id = batch();
+  stored_id.raw_events.back().data_id = "r2";
+  EXPECT_THAT(apply_error<DuplicateError>(*storage, stored_id), ::testing::HasSubstr("\"r2\""));
+  WriteBatch twice = batch();
+  twice.raw_events.back().data_id = "n100";
+  EXPECT_THAT(apply_error<DuplicateError>(*storage, twice), ::testing::HasSubstr("\"n100\""));
+  WriteBatch missing = batch();
+  missing.links.back().raw_data_id = "ghost";
+  EXPECT_THAT(apply_error<NotFoundError>(*storage, missing), ::testing::HasSubstr("\"ghost\""));
+  WriteBatch deleted = batch();
+  deleted.links.back() = {"ne", "rb"};  // bob's raw event is deleted by the same batch
+  EXPECT_THAT(apply_error<NotFoundError>(*storage, deleted), ::testing::HasSubstr("\"rb\""));
+  WriteBatch crossing = batch();
+  crossing.delete_owners.clear();
+  crossing.links.back() = {"ne", "rb"};
+  EXPECT_THAT(apply_error<ValidationError>(*storage, crossing),
+              ::testing::HasSubstr("of owner \"bob\""));
+  WriteBatch unmarked = batch();
+  unmarked.processed_ids.back() = "nope";
+  EXPECT_THAT(apply_error<NotFoundError>(*storage, unmarked), ::testing::HasSubstr("\"nope\""));
+  WriteBatch stored_episode = batch();
+  stored_episode.episodes.push_back(make_episode("e1", "alice", day(5)));
+  EXPECT_THAT(apply_error<DuplicateError>(*storage, stored_episode),
+              ::testing::HasSubstr("\"e1\""));
+  EXPECT_EQ(dump_text(*storage), before);
+  EXPECT_THAT(storage->list_owners(), ElementsAre("alice", "bob"));
+  // The same batch without the bad item goes through whole.
+  const WriteBatchResult result = storage->apply(batch());
+  EXPECT_EQ(result.deleted.raw_events, 1u);
+  EXPECT_EQ(result.deleted.episodes, 1u);
+  EXPECT_EQ(result.raw_events_stored, 50u);
+  EXPECT_THAT(storage->list_owners(), ElementsAre("alice"));
+}
+
+TEST_P(StorageConformanceTest, ApplyDeletesAndStoresTheSameIdsInOneBatch) {
+  fill_for_apply(*storage);
+  WriteBatch batch;
+  batch.delete_owners = {"alice", "bob"};
+  batch.raw_events = {make_raw("r1", "alice", day(9), "new text"), make_raw("rb", "dora", day(9))};
+  batch.episodes = {make_episode("e1", "alice", day(9), "New title"),
+                    make_episode("eb", "dora", day(9))};
+  batch.links = {{"e1", "r1"}, {"eb", "rb"}};
+  const WriteBatchResult result = storage->apply(batch);
+  EXPECT_EQ(result.deleted.raw_events, 3u);
+  EXPECT_EQ(result.deleted.episodes, 2u);
+  EXPECT_EQ(result.deleted.links, 2u);
+  EXPECT_EQ(result.links_added, 2u);
+  EXPECT_EQ(storage->raw_data().get("r1")->content, "new text");
+  EXPECT_FALSE(storage->raw_data().get("r2").has_value());
+  EXPECT_EQ(storage->episodes().get("e1")->title, "New title");
+  EXPECT_EQ(storage->raw_data().get("rb")->owner_id, "dora");
+  EXPECT_THAT(storage->list_owners(), ElementsAre("alice", "dora"));
+  EXPECT_THAT(storage->episodes().links("dora"), ElementsAre(EpisodeLink{"eb", "rb"}));
+  EXPECT_EQ(storage->stats().total_links, 2u);
+}
+
+TEST_P(StorageConformanceTest, ApplySkipsIdenticalRawEventsAndRefusesChangedOnes) {
+  fill_for_apply(*storage);
+  storage->raw_data().mark_processed("r1", "2.0");  // processed state does not count
+  WriteBatch batch;
+  batch.skip_identical_raw_events = true;
+  batch.raw_events = {make_raw("r1", "alice", day(1)), make_raw("n1", "alice", day(3))};
+  const WriteBatchResult result = storage->apply(batch);
+  EXPECT_EQ(result.raw_events_stored, 1u);
+  EXPECT_THAT(result.raw_already_stored, ElementsAre("r1"));
+  EXPECT_TRUE(storage->raw_data().get("r1")->processed);
+  EXPECT_EQ(storage->raw_data().count("alice"), 3u);
+  EXPECT_EQ(storage->apply(batch).raw_already_stored.size(), 2u);  // again: nothing new
+  WriteBatch changed = batch;
+  changed.raw_events[0].content = "other text";
+  EXPECT_THAT(apply_error<DuplicateError>(*storage, changed), ::testing::HasSubstr("\"r1\""));
+  EXPECT_EQ(storage->raw_data().get("r1")->content, "hello");
+  changed.skip_identical_raw_events = false;
+  changed.raw_events[0].content = "hello";
+  EXPECT_THROW(storage->apply(changed), DuplicateError);  // without the flag: a duplicate
+}
+
+TEST_P(StorageConformanceTest, RestoreReplaceWithAFailureLateInTheDumpLeavesTheTargetAsItWas) {
+  fill_for_apply(*storage);
+  const std::string before = dump_text(*storage);
+  // A dump written by a store with a larger content limit than the target's: its last raw
+  // event is over the target's limit.
+  StorageConfig roomy;
+  roomy.backend = "memory";
+  roomy.max_content_bytes = 64u << 20;
+  std::unique_ptr<Storage> source = open_storage(roomy);
+  for (int i = 0; i < 20; ++i) {
+    source->raw_data().store(make_raw("s" + std::to_string(10 + i), "zed", day(1)));
+  }
+  source->raw_data().store(make_raw("zz-big", "zed", day(2), std::string((16u << 20) + 1, 'x')));
+  source->episodes().store(make_episode("se", "zed", day(3)));
+  source->episodes().link("se", Ids{"s10", "zz-big"});
+  std::ostringstream dump;
+  write_dump(*source, dump);
+  std::istringstream in(dump.str());
+  try {
+    restore_dump(*storage, in, true);
+    ADD_FAILURE() << "expected ValidationError";
+  } catch (const ValidationError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("dump line 22:"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("zz-big"));
+  }
+  EXPECT_EQ(dump_text(*storage), before);
+
+  // A raw event id twice, late in the dump: refused before anything is written.
+  std::string text = dump.str();
+  const std::size_t big = text.rfind('\n', text.find(R"("data_id":"zz-big")")) + 1;
+  text.erase(big, text.find('\n', big) + 1 - big);
+  const std::size_t first = text.find(R"({"type":"raw_event")");
+  const std::string first_line = text.substr(first, text.find('\n', first) + 1 - first);
+  const std::size_t episodes = text.find(R"({"type":"episode")");
+  text.insert(episodes, first_line);
+  std::istringstream twice(text);
+  EXPECT_THROW(restore_dump(*storage, twice, true, 1000, {}, false), ValidationError);
+  EXPECT_EQ(dump_text(*storage), before);
 }
 
 }  // namespace nemori::testing

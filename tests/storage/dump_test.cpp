@@ -11,6 +11,7 @@
 
 #include "nemori/core/error.h"
 #include "nemori/core/json.h"
+#include "nemori/core/sha256.h"
 #include "nemori/core/time.h"
 #include "nemori/storage/factory.h"
 
@@ -74,12 +75,13 @@ std::string join_lines(const std::vector<std::string>& lines) {
 }
 
 // The ValidationError message of restoring `text` into a new memory store, which must stay
-// empty.
-std::string restore_error(const std::string& text) {
+// empty. Structural checks are tested without checksum verification (an edited line would
+// fail its checksum first).
+std::string restore_error(const std::string& text, bool verify = false) {
   auto target = open_storage("memory://");
   std::istringstream in(text);
   try {
-    restore_dump(*target, in, false);
+    restore_dump(*target, in, false, 1000, {}, verify);
   } catch (const ValidationError& e) {
     EXPECT_EQ(target->raw_data().count(""), 0u);
     EXPECT_EQ(target->episodes().count(""), 0u);
@@ -106,18 +108,29 @@ TEST(WriteDump, HeaderCountsThenRecordsByOwnerAndId) {
   const DumpCounts counts = write_dump(*s, out);
   EXPECT_EQ(counts, (DumpCounts{3, 2, 3}));
   const auto lines = lines_of(out.str());
-  ASSERT_EQ(lines.size(), 9u);
+  ASSERT_EQ(lines.size(), 10u);
   const auto header = parse_json(lines[0]);
   EXPECT_EQ(header["format"], "nemori-dump");
-  EXPECT_EQ(header["version"], 1);
+  EXPECT_EQ(header["version"], 2);
   EXPECT_EQ(header["raw_events"], 3);
   EXPECT_EQ(header["episodes"], 2);
   EXPECT_EQ(header["links"], 3);
   EXPECT_TRUE(parse_iso8601(header["created_at"].get<std::string>()).has_value());
-  EXPECT_THAT(lines[0], ::testing::StartsWith(R"({"format":"nemori-dump","version":1,)"));
+  EXPECT_THAT(lines[0], ::testing::StartsWith(R"({"format":"nemori-dump","version":2,)"));
+  const auto end = parse_json(lines.back());
+  EXPECT_EQ(end["type"], "end");
+  EXPECT_EQ(end["lines"], 9);
+  std::string before_end;
+  for (std::size_t i = 0; i + 1 < lines.size(); ++i) before_end += lines[i] + "\n";
+  EXPECT_EQ(end["dump_sha256"], sha256_hex(before_end));
+  for (const std::string& line : lines) {
+    const std::size_t at = line.rfind(R"(,"sha256":")");
+    ASSERT_NE(at, std::string::npos) << line;
+    EXPECT_EQ(parse_json(line)["sha256"], sha256_hex(line.substr(0, at))) << line;
+  }
 
   std::vector<std::string> order;
-  for (std::size_t i = 1; i < lines.size(); ++i) {
+  for (std::size_t i = 1; i + 1 < lines.size(); ++i) {
     const auto line = parse_json(lines[i]);
     const std::string type = line["type"];
     EXPECT_THAT(lines[i], ::testing::StartsWith("{\"type\":\"" + type + "\""));
@@ -138,7 +151,7 @@ TEST(WriteDump, OneOwnerOnly) {
   EXPECT_THAT(out.str(), ::testing::Not(HasSubstr("alice")));
   std::ostringstream none;
   EXPECT_EQ(write_dump(*s, none, "nobody"), (DumpCounts{0, 0, 0}));
-  EXPECT_EQ(lines_of(none.str()).size(), 1u);
+  EXPECT_EQ(lines_of(none.str()).size(), 2u);  // the header and the end line
 }
 
 TEST(WriteDump, ProgressReachesTheTotal) {
@@ -232,10 +245,13 @@ TEST(RestoreDump, BadHeaderOrCountsAreRejected) {
                             "\n"),
               HasSubstr("not a nemori dump"));
   EXPECT_THAT(
-      restore_error(R"({"format":"nemori-dump","version":2,"raw_events":0,"episodes":0,"links":0})"
+      restore_error(R"({"format":"nemori-dump","version":3,"raw_events":0,"episodes":0,"links":0})"
                     "\n"),
-      HasSubstr("unsupported dump version 2"));
+      HasSubstr("unsupported dump version 3"));
   auto truncated = lines;
+  truncated.pop_back();
+  EXPECT_THAT(restore_error(join_lines(truncated), true),
+              HasSubstr("dump line 10: the dump has no end line (is the file truncated?)"));
   truncated.pop_back();
   EXPECT_THAT(restore_error(join_lines(truncated)),
               HasSubstr("announces 3 raw events, 2 episodes and 3 links but the dump holds 3 raw "
@@ -284,7 +300,12 @@ TEST(CopyStorage, MemoryToMemoryCopiesAndVerifiesCounts) {
   EXPECT_EQ(target->episodes().count(""), 2u);
   EXPECT_EQ(target->episodes().links("").size(), 3u);
   EXPECT_EQ(target->raw_data().get("r-a1")->processing_version, "9.9");
-  auto strip = [](std::string text) { return text.substr(text.find('\n')); };
+  // Without the header and the end line (created_at and the checksums covering it).
+  auto strip = [](std::string text) {
+    text = text.substr(text.find('\n'));
+    text.pop_back();
+    return text.substr(0, text.rfind('\n'));
+  };
   EXPECT_EQ(strip(dump_of(*target)), strip(dump_of(*source)));
 }
 
@@ -295,6 +316,102 @@ TEST(CopyStorage, RefusesANonEmptyTargetOrItself) {
   EXPECT_THROW(copy_storage(*source, *target), ConfigError);
   EXPECT_EQ(target->episodes().count(""), 1u);
   EXPECT_THROW(copy_storage(*source, *source), ConfigError);
+}
+
+// ---- checksums -------------------------------------------------------------------------
+
+// Restores `text` into a store holding carol's one raw event; expects a ValidationError and
+// returns its message, checking that the store was left as it was.
+std::string tampered_error(const std::string& text) {
+  auto target = open_storage("memory://");
+  target->raw_data().store(raw("c1", "carol", 1));
+  std::istringstream in(text);
+  std::string message;
+  try {
+    restore_dump(*target, in, true);
+    ADD_FAILURE() << "expected a ValidationError";
+  } catch (const ValidationError& e) {
+    message = e.what();
+  }
+  EXPECT_THAT(target->list_owners(), ElementsAre("carol"));
+  EXPECT_EQ(target->raw_data().count(""), 1u);
+  return message;
+}
+
+std::string replace_first(std::string text, const std::string& from, const std::string& to) {
+  const std::size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+TEST(DumpChecksums, SingleByteEditsAreRefusedNamingTheLine) {
+  auto source = open_storage("memory://");
+  RawEvent r = raw("r1", "bob", 1);
+  r.content = "We met on Tuesday";
+  source->raw_data().store(r);
+  source->raw_data().store(raw("r2", "alice", 2));
+  source->episodes().store(episode("e1", "bob", 3));
+  source->episodes().link("e1", Ids{"r1"});
+  const std::string text = dump_of(*source);
+  // lines: 1 header, 2 r2 (alice), 3 r1 (bob), 4 e1, 5 link, 6 end
+  EXPECT_THAT(tampered_error(replace_first(text, "Tuesday", "Quesday")),
+              HasSubstr("dump line 3: checksum mismatch"));
+  EXPECT_THAT(tampered_error(replace_first(text, "2024-03-01", "2025-03-01")),
+              HasSubstr("dump line 3: checksum mismatch"));
+  const std::size_t episode_line = text.find(R"({"type":"episode")");
+  const std::string moved =
+      text.substr(0, episode_line) +
+      replace_first(text.substr(episode_line), R"("owner_id":"bob")", R"("owner_id":"alice")");
+  EXPECT_THAT(tampered_error(moved), HasSubstr("dump line 4: checksum mismatch"));
+  EXPECT_THAT(tampered_error(replace_first(text, R"("raw_events":2)", R"("raw_events":3)")),
+              HasSubstr("dump line 1: checksum mismatch"));
+  // Whole lines swapped keep their own checksums; the dump's checksum catches it.
+  auto lines = lines_of(text);
+  std::swap(lines[1], lines[2]);
+  EXPECT_THAT(tampered_error(join_lines(lines)), HasSubstr("dump line 6: dump checksum mismatch"));
+  lines = lines_of(text);
+  lines.erase(lines.begin() + 4);  // the link, and its count in the header
+  EXPECT_THAT(tampered_error(join_lines(lines)), HasSubstr("dump line 5: dump checksum mismatch"));
+
+  // Without verification the owner check on links still refuses the moved episode.
+  EXPECT_THAT(restore_error(moved),
+              HasSubstr("dump line 5: link from episode \"e1\" of owner \"alice\" (line 4) to "
+                        "raw event \"r1\" of owner \"bob\" (line 3): links never cross owners"));
+  // The intact dump restores with verification.
+  auto target = open_storage("memory://");
+  std::istringstream in(text);
+  EXPECT_EQ(restore_dump(*target, in, false), (DumpCounts{2, 1, 1}));
+  EXPECT_EQ(target->raw_data().get("r1")->content, "We met on Tuesday");
+}
+
+TEST(DumpChecksums, VersionOneDumpsNeedVerificationTurnedOff) {
+  const std::string v1 =
+      R"({"format":"nemori-dump","version":1,"raw_events":1,"episodes":0,"links":0,)"
+      R"("created_at":"2024-01-01T00:00:00+00:00"})"
+      "\n"
+      R"({"type":"raw_event","data":{"data_id":"r1","owner_id":"o","data_type":"custom",)"
+      R"("content":"hi","source":"","temporal_info":{"timestamp":"2024-01-01T00:00:00+00:00"}}})"
+      "\n";
+  EXPECT_THAT(tampered_error(v1),
+              HasSubstr("dump line 1: dump version 1 carries no checksums, so it cannot be "
+                        "verified; import it without verification (nemori import --no-verify)"));
+  auto target = open_storage("memory://");
+  std::istringstream in(v1);
+  EXPECT_EQ(restore_dump(*target, in, false, 1000, {}, false), (DumpCounts{1, 0, 0}));
+  EXPECT_EQ(target->raw_data().get("r1")->content, "hi");
+}
+
+TEST(DumpChecksums, Sha256MatchesTheStandardVectors) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  Sha256 pieces;
+  const std::string million(1000000, 'a');
+  for (std::size_t i = 0; i < million.size(); i += 999) pieces.update(million.substr(i, 999));
+  EXPECT_EQ(pieces.hex_digest(),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 }  // namespace

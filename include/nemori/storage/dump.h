@@ -1,10 +1,14 @@
-// The portable logical dump: JSONL that any backend writes and any backend restores.
+// The portable logical dump: JSONL that any backend writes and any backend restores
+// (docs/formats.md).
 //
-// Line 1 is a header {"format":"nemori-dump","version":1,"raw_events":N,"episodes":M,
+// Line 1 is a header {"format":"nemori-dump","version":2,"raw_events":N,"episodes":M,
 // "links":L,"created_at":...}; then one line per record: {"type":"raw_event","data":{...}},
 // {"type":"episode","data":{...}}, {"type":"link","episode_id":...,"raw_data_id":...}, raw
 // events first, then episodes, then links, each ordered by owner and id so that two dumps of
-// the same data are byte-identical apart from created_at.
+// the same data are byte-identical apart from created_at (and the checksums that cover it);
+// last an end line {"type":"end","lines":K,"dump_sha256":...} with the number of lines before
+// it and the SHA-256 of their text (each with its newline). Every line, the end line included,
+// ends with a field "sha256": the SHA-256 (hex) of the line's text before ,"sha256":.
 #pragma once
 
 #include <cstddef>
@@ -27,18 +31,29 @@ struct DumpCounts {
 /// Called after each batch with the records done so far and the total.
 using DumpProgress = std::function<void(std::size_t done, std::size_t total)>;
 
-/// Writes every record of `storage` (one owner only when `owner_id` is non-empty).
+/// Writes every record of `storage` (one owner only when `owner_id` is non-empty), read from
+/// its primary (Storage::read_from_primary()).
 DumpCounts write_dump(Storage& storage, std::ostream& out, const std::string& owner_id = "",
                       const DumpProgress& progress = {});
 
-/// Restores a dump. Throws ValidationError (naming the line) for a malformed dump before writing
-/// anything, and ConfigError when `storage` is not empty and `replace` is false. With
-/// `replace`, every existing owner is deleted first. Records are written in batches of
-/// `batch_size`; the header counts are verified at the end (StorageError on mismatch).
+/// Restores a dump. The whole dump is read and checked before anything is written: the
+/// checksum of every line and of the whole dump (unless `verify` is false, which also accepts
+/// version 1 dumps, which have none), the order of sections, unique ids, links to records of
+/// the dump with the same owner, the header counts. Then it is written with one
+/// Storage::apply(), so it lands whole or not at all; with `replace` the same unit of work
+/// first deletes every owner of `storage`, so a failure at any point leaves the target as it
+/// was. Throws ValidationError naming the dump line (bad dump, or a record over a limit of the
+/// target), DuplicateError / NotFoundError naming the line, ConfigError when `storage` is not
+/// empty and `replace` is false, StorageError when the backend fails or the counts read back
+/// differ from the header. `batch_size` must be positive; the dump is held in memory while it
+/// is restored; `progress` is called once, when the restore is done.
 DumpCounts restore_dump(Storage& storage, std::istream& in, bool replace,
-                        std::size_t batch_size = 1000, const DumpProgress& progress = {});
+                        std::size_t batch_size = 1000, const DumpProgress& progress = {},
+                        bool verify = true);
 
-/// Copies everything from one store to another (the target must be empty) and verifies counts.
+/// Copies everything from one store to another (the target must be empty), reading the source
+/// from its primary (Storage::read_from_primary()), then checks the target against what was
+/// copied and the source's counts against it (StorageError when the source changed meanwhile).
 DumpCounts copy_storage(Storage& from, Storage& to, std::size_t batch_size = 1000,
                         const DumpProgress& progress = {});
 

@@ -113,7 +113,8 @@ class EpisodeRepository {
   virtual bool mark_accessed(const std::string& episode_id, Timestamp at) = 0;
   /// Links an episode to raw events it was built from, in one transaction. Idempotent (a pair
   /// linked twice stays one link). Throws NotFoundError naming the missing id when the episode
-  /// or any raw event does not exist; nothing is linked then.
+  /// or any raw event does not exist, and ValidationError naming both ids and both owners when
+  /// a raw event belongs to another owner than the episode; nothing is linked then.
   virtual void link(const std::string& episode_id, std::span<const std::string> raw_data_ids) = 0;
   /// Raw event ids behind an episode, ordered by the raw events' timestamp, then id.
   virtual std::vector<std::string> raw_ids_for_episode(const std::string& episode_id) = 0;
@@ -162,6 +163,46 @@ struct OwnerDeletion {
   std::size_t links = 0;
 };
 
+/// One unit of work for Storage::apply(). Its steps run in the order of the fields below, in
+/// one transaction: all of them, or (on any error) none.
+struct WriteBatch {
+  /// Owners deleted first, with everything they own (as delete_owner()). Their ids may be
+  /// stored again by the steps below (a "replace" of an owner's data is one batch).
+  std::vector<std::string> delete_owners;
+  /// Raw events to store (as store_batch(), under the store's max_content_bytes).
+  std::vector<RawEvent> raw_events;
+  /// When true, a raw event whose data_id is already stored with the same owner, type, content,
+  /// source, temporal info and metadata (processed state aside) is skipped and reported in
+  /// WriteBatchResult::raw_already_stored; the same id with anything else different is still a
+  /// DuplicateError. Makes re-storing the same input a no-op (idempotent ingest).
+  bool skip_identical_raw_events = false;
+  /// Episodes to store (as store_batch()).
+  std::vector<Episode> episodes;
+  /// Links to add (as link(), idempotent): both ends stored before or by this batch, with the
+  /// same owner.
+  std::vector<EpisodeLink> links;
+  /// Raw events to mark processed (as mark_processed_batch()) with `processed_version`; each
+  /// must be stored before or by this batch.
+  std::vector<std::string> processed_ids;
+  /// The processing_version set on `processed_ids`.
+  std::string processed_version = "1.0";
+};
+
+/// What Storage::apply() did.
+struct WriteBatchResult {
+  /// What the owner deletions removed (summed over delete_owners).
+  OwnerDeletion deleted;
+  /// Raw events newly stored.
+  std::size_t raw_events_stored = 0;
+  /// Ids of raw events skipped because they were stored already (skip_identical_raw_events),
+  /// in input order.
+  std::vector<std::string> raw_already_stored;
+  /// Episodes stored.
+  std::size_t episodes_stored = 0;
+  /// Links that did not exist before.
+  std::size_t links_added = 0;
+};
+
 /// One opened backend: both repositories plus lifecycle. Obtain one from open_storage()
 /// (factory.h). Closing happens in the destructor or with close().
 class Storage {
@@ -179,6 +220,19 @@ class Storage {
   virtual EpisodeRepository& episodes() = 0;
   /// Deletes every raw event, episode and link of the owner in one transaction.
   virtual OwnerDeletion delete_owner(const std::string& owner_id) = 0;
+  /// Applies a WriteBatch atomically: every record and reference is checked (against the
+  /// batch itself and the store after the batch's deletions) before anything is written, with
+  /// the errors of the single calls: ValidationError (a record breaks a rule or a limit of this
+  /// store; a link joins two owners; an empty owner to delete), DuplicateError (an id stored
+  /// already or twice in the batch), NotFoundError (a link or processed mark names a record
+  /// that is neither stored nor in the batch), each naming the id; StorageError when the
+  /// backend fails. On any error nothing of the batch is written. An empty batch is a no-op.
+  virtual WriteBatchResult apply(const WriteBatch& batch) = 0;
+  /// Routes every read of this Storage, searches included, to the primary server while the
+  /// returned handle is alive (handles may overlap, from any thread), so that a reader that
+  /// must see every committed row (export, migrate) never reads a lagging read replica.
+  /// Backends without replicas return a handle that does nothing. Never throws.
+  virtual std::shared_ptr<void> read_from_primary() { return nullptr; }
   /// Every owner with at least one raw event or episode, sorted.
   virtual std::vector<std::string> list_owners() = 0;
   /// Probes the backend (a trivial query); never throws.

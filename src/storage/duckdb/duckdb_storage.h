@@ -27,6 +27,8 @@ class DuckDbStorage final : public Storage {
   EpisodeRepository& episodes() override { return episodes_; }
   /// Links, episodes and raw events of the owner, one transaction.
   OwnerDeletion delete_owner(const std::string& owner_id) override;
+  /// Checks and writes the whole batch in one transaction (write_batch.cpp).
+  WriteBatchResult apply(const WriteBatch& batch) override;
   /// Owners of raw events or episodes, sorted.
   std::vector<std::string> list_owners() override;
   /// SELECT 1 on a pooled connection, timed; never throws.

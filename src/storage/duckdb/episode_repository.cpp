@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <tuple>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "nemori/core/error.h"
@@ -11,18 +12,9 @@
 #include "storage/duckdb/rows.h"
 #include "storage/duckdb/search_sql.h"
 #include "storage/record_validation.h"
+#include "storage/write_batch.h"
 
 namespace nemori::detail::duck {
-
-namespace {
-
-std::unordered_set<std::string> read_id_set(Result& result) {
-  std::unordered_set<std::string> ids;
-  result.for_each_row([&](const Chunk& chunk, idx_t row) { ids.emplace(chunk.text(0, row)); });
-  return ids;
-}
-
-}  // namespace
 
 void DuckDbEpisodeRepository::store(const Episode& episode) {
   validate_for_storage(episode);
@@ -117,12 +109,19 @@ void DuckDbEpisodeRepository::link(const std::string& episode_id,
         }
         if (ids.empty()) return;
         Result found = connection.run(
-            "SELECT data_id FROM raw_data WHERE data_id IN (SELECT unnest(?::VARCHAR[]))", {ids});
-        const std::unordered_set<std::string> existing = read_id_set(found);
+            "SELECT data_id, owner_id FROM raw_data WHERE data_id IN "
+            "(SELECT unnest(?::VARCHAR[]))",
+            {ids});
+        std::unordered_map<std::string, std::string> raw_owners;
+        found.for_each_row([&](const Chunk& chunk, idx_t row) {
+          raw_owners.emplace(std::string(chunk.text(0, row)), std::string(chunk.text(1, row)));
+        });
         for (const std::string& id : ids) {
-          if (existing.count(id) == 0) {
+          const auto raw = raw_owners.find(id);
+          if (raw == raw_owners.end()) {
             throw NotFoundError("raw event \"" + id + "\" does not exist; nothing was linked");
           }
+          if (raw->second != *owner) throw cross_owner_link(episode_id, *owner, id, raw->second);
         }
         // Pairs already linked are skipped, so linking twice keeps one link.
         connection.run(

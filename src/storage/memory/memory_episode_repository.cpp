@@ -6,6 +6,7 @@
 #include "nemori/core/error.h"
 #include "storage/filter_eval.h"
 #include "storage/record_validation.h"
+#include "storage/write_batch.h"
 
 namespace nemori::detail {
 
@@ -158,14 +159,19 @@ void MemoryEpisodeRepository::link(const std::string& episode_id,
                                    std::span<const std::string> raw_data_ids) {
   auto lock = store_.write();
   MemoryTables& tables = store_.tables();
-  if (tables.find_episode(episode_id) == nullptr) {
+  const StoredEpisode* episode = tables.find_episode(episode_id);
+  if (episode == nullptr) {
     throw NotFoundError("episode \"" + episode_id +
                         "\" does not exist; store it before linking (nothing was linked)");
   }
   for (const std::string& raw_id : raw_data_ids) {
-    if (tables.find_raw(raw_id) == nullptr) {
+    const StoredRawEvent* raw = tables.find_raw(raw_id);
+    if (raw == nullptr) {
       throw NotFoundError("raw event \"" + raw_id +
                           "\" does not exist; store it before linking (nothing was linked)");
+    }
+    if (raw->event.owner_id != episode->episode.owner_id) {
+      throw cross_owner_link(episode_id, episode->episode.owner_id, raw_id, raw->event.owner_id);
     }
   }
   for (const std::string& raw_id : raw_data_ids) tables.add_link(episode_id, raw_id);

@@ -6,6 +6,7 @@
 #include "storage/memory/memory_episode_repository.h"
 #include "storage/memory/memory_raw_repository.h"
 #include "storage/memory/memory_store.h"
+#include "storage/write_batch.h"
 
 namespace nemori::detail {
 
@@ -26,7 +27,65 @@ class MemoryStorage final : public Storage {
       throw ValidationError("owner_id", "is required (delete_owner never means every owner)");
     }
     auto lock = store_.write();
+    return erase_owner(store_.tables(), owner_id);
+  }
+
+  // Everything is checked under the write lock before the first change, and the changes
+  // themselves cannot fail, so a batch is applied whole or not at all.
+  WriteBatchResult apply(const WriteBatch& batch) override {
+    WriteBatchResult result;
+    if (empty_batch(batch)) return result;
+    validate_write_batch(batch, store_.config().max_content_bytes);
+    auto lock = store_.write();
     MemoryTables& tables = store_.tables();
+    StoredRecords stored;
+    const WriteBatchIds ids = ids_named_by(batch);
+    for (const std::string& id : ids.raw) {
+      if (const StoredRawEvent* raw = tables.find_raw(id)) {
+        stored.raw_owner.emplace(id, raw->event.owner_id);
+      }
+    }
+    if (batch.skip_identical_raw_events) {
+      for (const RawEvent& event : batch.raw_events) {
+        if (const StoredRawEvent* raw = tables.find_raw(event.data_id)) {
+          stored.raw.emplace(event.data_id, raw->event);
+        }
+      }
+    }
+    for (const std::string& id : ids.episodes) {
+      if (const StoredEpisode* episode = tables.find_episode(id)) {
+        stored.episode_owner.emplace(id, episode->episode.owner_id);
+      }
+    }
+    const std::vector<bool> store = check_write_batch(batch, stored);
+
+    for (const std::string& owner : batch.delete_owners) {
+      const OwnerDeletion d = erase_owner(tables, owner);
+      result.deleted.raw_events += d.raw_events;
+      result.deleted.episodes += d.episodes;
+      result.deleted.links += d.links;
+    }
+    for (std::size_t i = 0; i < batch.raw_events.size(); ++i) {
+      if (store[i]) {
+        tables.insert_raw(batch.raw_events[i]);
+        ++result.raw_events_stored;
+      } else {
+        result.raw_already_stored.push_back(batch.raw_events[i].data_id);
+      }
+    }
+    for (const Episode& episode : batch.episodes) tables.insert_episode(episode);
+    result.episodes_stored = batch.episodes.size();
+    for (const EpisodeLink& link : batch.links) {
+      if (tables.add_link(link.episode_id, link.raw_data_id)) ++result.links_added;
+    }
+    for (const std::string& id : batch.processed_ids) {
+      tables.mark_processed(id, batch.processed_version);
+    }
+    return result;
+  }
+
+ private:
+  static OwnerDeletion erase_owner(MemoryTables& tables, const std::string& owner_id) {
     OwnerDeletion deleted;
     for (const std::string& id : ids_of(tables.raw_of_owner(owner_id))) {
       const Removal removal = tables.erase_raw(id);
@@ -41,6 +100,7 @@ class MemoryStorage final : public Storage {
     return deleted;
   }
 
+ public:
   std::vector<std::string> list_owners() override {
     auto lock = store_.read();
     return store_.tables().owners();

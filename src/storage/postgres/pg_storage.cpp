@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -18,6 +19,7 @@
 #include "storage/postgres/pg_rows.h"
 #include "storage/postgres/pg_schema.h"
 #include "storage/record_validation.h"
+#include "storage/write_batch.h"
 
 namespace nemori::detail {
 
@@ -189,10 +191,11 @@ class PgContext {
   auto read(std::string_view operation, F&& f) {
     return primary_.run(operation, true, std::forward<F>(f));
   }
-  // Runs a search on the replica when one is configured and reachable, else on the primary.
+  // Runs a search on the replica when one is configured and reachable (and no
+  // read_from_primary() scope is open), else on the primary.
   template <typename F>
   auto search(std::string_view operation, F&& f) {
-    if (replica_ &&
+    if (replica_ && primary_only_.load() == 0 &&
         std::chrono::steady_clock::now().time_since_epoch().count() >= replica_retry_at_.load()) {
       std::optional<Pool::Lease> lease;
       try {
@@ -238,6 +241,13 @@ class PgContext {
 
   std::uint64_t replica_fallbacks() const { return replica_fallbacks_.load(); }
 
+  // Sends every search to the primary while the handle lives.
+  std::shared_ptr<void> primary_only() {
+    primary_only_.fetch_add(1);
+    return std::shared_ptr<void>(static_cast<void*>(this),
+                                 [this](void*) { primary_only_.fetch_sub(1); });
+  }
+
   void close() {
     primary_.close();
     if (replica_) replica_->close();
@@ -269,6 +279,7 @@ class PgContext {
   std::set<long long> known_partitions_;
   std::atomic<std::uint64_t> replica_fallbacks_{0};
   std::atomic<std::chrono::steady_clock::rep> replica_retry_at_{0};
+  std::atomic<int> primary_only_{0};
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -748,15 +759,21 @@ class PgEpisodeRepository final : public EpisodeRepository {
         "ep AS (SELECT owner_id FROM " +
         ctx_.table("episodes") +
         " WHERE episode_id = $1), "
-        "missing AS (SELECT id, ord FROM ids WHERE NOT EXISTS (SELECT 1 FROM " +
+        "found AS (SELECT ids.id, ids.ord, r.owner_id FROM ids JOIN " +
         ctx_.raw_keys() +
-        " r WHERE r.data_id = ids.id)), "
+        " r ON r.data_id = ids.id), "
+        "missing AS (SELECT id, ord FROM ids WHERE NOT EXISTS (SELECT 1 FROM found f "
+        "WHERE f.id = ids.id)), "
+        "other AS (SELECT found.id, found.ord, found.owner_id FROM found, ep "
+        "WHERE found.owner_id <> ep.owner_id), "
         "ins AS (INSERT INTO " +
         ctx_.table("episode_raw_data") +
         " (episode_id, raw_data_id, owner_id) SELECT $1, ids.id, ep.owner_id FROM ids, ep "
-        "WHERE NOT EXISTS (SELECT 1 FROM missing) ON CONFLICT DO NOTHING RETURNING 1) "
+        "WHERE NOT EXISTS (SELECT 1 FROM missing) AND NOT EXISTS (SELECT 1 FROM other) "
+        "ON CONFLICT DO NOTHING RETURNING 1) "
         "SELECT (SELECT count(*) FROM ep), (SELECT id FROM missing ORDER BY ord LIMIT 1), "
-        "(SELECT count(*) FROM ins)";
+        "(SELECT count(*) FROM ins), (SELECT id FROM other ORDER BY ord LIMIT 1), "
+        "(SELECT owner_id FROM other ORDER BY ord LIMIT 1), (SELECT owner_id FROM ep)";
     ctx_.write("linking an episode to raw events", [&](Connection& c) {
       Result r;
       try {
@@ -768,6 +785,8 @@ class PgEpisodeRepository final : public EpisodeRepository {
       }
       if (r.int64(0, 0) == 0) throw missing_episode();
       if (!r.is_null(0, 1)) throw missing_raw(r.str(0, 1));
+      if (!r.is_null(0, 3))
+        throw cross_owner_link(episode_id, r.str(0, 5), r.str(0, 3), r.str(0, 4));
     });
   }
 
@@ -888,8 +907,120 @@ class PgStorage final : public Storage {
       throw ValidationError("owner_id", "is required (delete_owner never means every owner)");
     }
     if (!pg::storable_text(owner_id)) return {};
-    // One statement, so one transaction; the links go with their episodes and raw events
-    // (ON DELETE CASCADE) and are counted before.
+    return ctx_.write("deleting an owner",
+                      [&](Connection& c) { return delete_owner_rows(c, owner_id); });
+  }
+
+  WriteBatchResult apply(const WriteBatch& batch) override {
+    WriteBatchResult result;
+    if (empty_batch(batch)) return result;
+    validate_write_batch(batch, ctx_.config().max_content_bytes);
+    const WriteBatchIds ids = ids_named_by(batch);
+    const std::vector<std::string> raw_ids = storable(ids.raw);
+    const std::vector<std::string> episode_ids = storable(ids.episodes);
+    std::vector<std::string> batch_raw_ids;
+    std::vector<Timestamp> times;
+    for (const RawEvent& e : batch.raw_events) {
+      batch_raw_ids.push_back(e.data_id);
+      times.push_back(e.temporal_info.timestamp);
+    }
+    std::vector<std::string> link_episodes, link_raws;
+    for (const EpisodeLink& link : unique_links(batch)) {
+      link_episodes.push_back(link.episode_id);
+      link_raws.push_back(link.raw_data_id);
+    }
+    std::string episode_data;
+    for (const Episode& e : batch.episodes) pg::append_copy_row(episode_data, pg::episode_row(e));
+    ctx_.write("applying a write batch", [&](Connection& c) {
+      result = WriteBatchResult{};
+      // Partitions are created (and committed) first: an empty partition left behind by a
+      // failed batch is harmless, and the partition cache never names one rolled back.
+      ctx_.ensure_partitions(c, times);
+      pg::Transaction tx(c);
+      StoredRecords stored;
+      if (!raw_ids.empty()) {
+        Result r = c.exec(
+            "SELECT data_id, owner_id FROM " + ctx_.raw_keys() + " WHERE data_id = ANY($1::text[])",
+            Params().add(raw_ids));
+        for (int i = 0; i < r.rows(); ++i) stored.raw_owner.emplace(r.str(i, 0), r.str(i, 1));
+      }
+      if (!episode_ids.empty()) {
+        Result r = c.exec("SELECT episode_id, owner_id FROM " + ctx_.table("episodes") +
+                              " WHERE episode_id = ANY($1::text[])",
+                          Params().add(episode_ids));
+        for (int i = 0; i < r.rows(); ++i) stored.episode_owner.emplace(r.str(i, 0), r.str(i, 1));
+      }
+      if (batch.skip_identical_raw_events && !batch_raw_ids.empty()) {
+        Result r = c.exec("SELECT " + pg::raw_select_list("r") + " FROM " + ctx_.table("raw_data") +
+                              " r WHERE r.data_id = ANY($1::text[])",
+                          Params().add(batch_raw_ids));
+        for (int i = 0; i < r.rows(); ++i) {
+          RawEvent event = pg::decode_raw(r, i);
+          std::string id = event.data_id;
+          stored.raw.emplace(std::move(id), std::move(event));
+        }
+      }
+      const std::vector<bool> store = check_write_batch(batch, stored);
+
+      for (const std::string& owner : batch.delete_owners) {
+        if (!pg::storable_text(owner)) continue;
+        const OwnerDeletion d = delete_owner_rows(c, owner);
+        result.deleted.raw_events += d.raw_events;
+        result.deleted.episodes += d.episodes;
+        result.deleted.links += d.links;
+      }
+      std::string raw_data, key_data;
+      for (std::size_t i = 0; i < batch.raw_events.size(); ++i) {
+        if (!store[i]) {
+          result.raw_already_stored.push_back(batch.raw_events[i].data_id);
+          continue;
+        }
+        const pg::RowValues row = pg::raw_row(batch.raw_events[i]);
+        pg::append_copy_row(raw_data, row);
+        if (ctx_.partitioned()) pg::append_copy_row(key_data, {row[0], row[1], row[5]});
+        ++result.raw_events_stored;
+      }
+      if (result.raw_events_stored > 0) {
+        if (ctx_.partitioned()) {
+          c.copy_in("COPY " + ctx_.raw_keys() + " (data_id, owner_id, \"timestamp\") FROM STDIN",
+                    key_data);
+        }
+        c.copy_in("COPY " + ctx_.table("raw_data") + " (" + pg::kRawInsertColumns + ") FROM STDIN",
+                  raw_data);
+      }
+      if (!batch.episodes.empty()) {
+        c.copy_in(
+            "COPY " + ctx_.table("episodes") + " (" + pg::kEpisodeInsertColumns + ") FROM STDIN",
+            episode_data);
+        result.episodes_stored = batch.episodes.size();
+      }
+      if (!link_episodes.empty()) {
+        Result r = c.exec("WITH ins AS (INSERT INTO " + ctx_.table("episode_raw_data") +
+                              " (episode_id, raw_data_id, owner_id) SELECT l.e, l.r, ep.owner_id "
+                              "FROM unnest($1::text[], $2::text[]) AS l(e, r) JOIN " +
+                              ctx_.table("episodes") +
+                              " ep ON ep.episode_id = l.e ON CONFLICT DO NOTHING RETURNING 1) "
+                              "SELECT count(*) FROM ins",
+                          Params().add(link_episodes).add(link_raws));
+        result.links_added = static_cast<std::size_t>(r.int64(0, 0));
+      }
+      if (!batch.processed_ids.empty()) {
+        c.exec("UPDATE " + ctx_.table("raw_data") +
+                   " SET processed = true, processing_version = $2 "
+                   "WHERE data_id = ANY($1::text[])",
+               Params().add(batch.processed_ids).add(batch.processed_version));
+      }
+      tx.commit();
+    });
+    return result;
+  }
+
+  std::shared_ptr<void> read_from_primary() override { return ctx_.primary_only(); }
+
+ private:
+  // Deletes an owner's raw events, episodes and links in one statement (the links go with
+  // their episodes and raw events, ON DELETE CASCADE, and are counted before).
+  OwnerDeletion delete_owner_rows(Connection& c, const std::string& owner_id) {
     const std::string sql =
         "WITH l AS (SELECT count(*) AS n FROM " + ctx_.table("episode_raw_data") +
         " x WHERE x.owner_id = $1 OR x.raw_data_id IN (SELECT data_id FROM " + ctx_.raw_keys() +
@@ -901,16 +1032,15 @@ class PgStorage final : public Storage {
         ctx_.raw_keys() +
         " WHERE owner_id = $1 RETURNING 1) "
         "SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM e), (SELECT n FROM l)";
-    return ctx_.write("deleting an owner", [&](Connection& c) {
-      Result r = c.exec(sql, Params().add(owner_id));
-      OwnerDeletion d;
-      d.raw_events = static_cast<std::size_t>(r.int64(0, 0));
-      d.episodes = static_cast<std::size_t>(r.int64(0, 1));
-      d.links = static_cast<std::size_t>(r.int64(0, 2));
-      return d;
-    });
+    Result r = c.exec(sql, Params().add(owner_id));
+    OwnerDeletion d;
+    d.raw_events = static_cast<std::size_t>(r.int64(0, 0));
+    d.episodes = static_cast<std::size_t>(r.int64(0, 1));
+    d.links = static_cast<std::size_t>(r.int64(0, 2));
+    return d;
   }
 
+ public:
   std::vector<std::string> list_owners() override {
     return ctx_.read("listing owners", [&](Connection& c) {
       Result r = c.exec("SELECT owner_id FROM " + ctx_.raw_keys() + " UNION SELECT owner_id FROM " +

@@ -1,0 +1,138 @@
+// DuckDbStorage::apply(): a WriteBatch in one transaction on the writer connection.
+#include <algorithm>
+#include <unordered_set>
+
+#include "nemori/core/error.h"
+#include "storage/duckdb/duckdb_storage.h"
+#include "storage/duckdb/key_conflicts.h"
+#include "storage/duckdb/record_table.h"
+#include "storage/duckdb/rows.h"
+#include "storage/write_batch.h"
+
+namespace nemori::detail::duck {
+
+namespace {
+
+// Owners of the stored records of `table` among `ids`.
+void read_owners(Connection& connection, std::string_view table, std::string_view key,
+                 const std::vector<std::string>& ids,
+                 std::unordered_map<std::string, std::string>& out) {
+  if (ids.empty()) return;
+  Result result =
+      connection.run("SELECT " + std::string(key) + ", owner_id FROM " + std::string(table) +
+                         " WHERE " + std::string(key) + " IN (SELECT unnest(?::VARCHAR[]))",
+                     {ids});
+  result.for_each_row([&](const Chunk& chunk, idx_t row) {
+    out.emplace(std::string(chunk.text(0, row)), std::string(chunk.text(1, row)));
+  });
+}
+
+// Deletes an owner's links (both directions), episodes and raw events, as delete_owner().
+void delete_owner_rows(Connection& connection, const std::string& owner_id,
+                       OwnerDeletion& deleted) {
+  deleted.links += connection
+                       .run(
+                           "DELETE FROM episode_raw_data WHERE owner_id = ? "
+                           "OR episode_id IN (SELECT episode_id FROM episodes WHERE owner_id = ?) "
+                           "OR raw_data_id IN (SELECT data_id FROM raw_data WHERE owner_id = ?)",
+                           {owner_id, owner_id, owner_id})
+                       .rows_changed();
+  deleted.episodes +=
+      connection.run("DELETE FROM episodes WHERE owner_id = ?", {owner_id}).rows_changed();
+  deleted.raw_events +=
+      connection.run("DELETE FROM raw_data WHERE owner_id = ?", {owner_id}).rows_changed();
+}
+
+}  // namespace
+
+WriteBatchResult DuckDbStorage::apply(const WriteBatch& batch) {
+  WriteBatchResult result;
+  if (empty_batch(batch)) return result;
+  validate_write_batch(batch, ctx_.config().max_content_bytes);
+  const WriteBatchIds ids = ids_named_by(batch);
+  const std::vector<EpisodeLink> links = unique_links(batch);
+  // Encoding is the costly part: done before the write lock is taken.
+  std::vector<EncodedRawEvent> raw_rows;
+  raw_rows.reserve(batch.raw_events.size());
+  for (const RawEvent& event : batch.raw_events) raw_rows.push_back(encode(event));
+  std::vector<EncodedEpisode> episode_rows;
+  episode_rows.reserve(batch.episodes.size());
+  for (const Episode& episode : batch.episodes) episode_rows.push_back(encode(episode));
+  std::vector<std::string> link_episodes, link_raws;
+  for (const EpisodeLink& link : links) {
+    link_episodes.push_back(link.episode_id);
+    link_raws.push_back(link.raw_data_id);
+  }
+  std::vector<std::string> batch_raw_ids;
+  for (const RawEvent& event : batch.raw_events) batch_raw_ids.push_back(event.data_id);
+  const Timestamp created_at = now_utc();
+
+  // The checks run inside the write, so nothing can change between them and the writes; a
+  // constraint violation left after them is a key DuckDB still holds for old readers, and the
+  // write is retried (see write_with_key_retry).
+  write_with_key_retry(
+      ctx_,
+      [&](Connection& connection) {
+        result = WriteBatchResult{};
+        StoredRecords stored;
+        read_owners(connection, "raw_data", "data_id", ids.raw, stored.raw_owner);
+        read_owners(connection, "episodes", "episode_id", ids.episodes, stored.episode_owner);
+        if (batch.skip_identical_raw_events && !batch_raw_ids.empty()) {
+          Result found = connection.run("SELECT " + raw_event_columns() +
+                                            " FROM raw_data WHERE data_id IN "
+                                            "(SELECT unnest(?::VARCHAR[]))",
+                                        {batch_raw_ids});
+          for (RawEvent& event : read_records<RawEvent>(found)) {
+            std::string id = event.data_id;
+            stored.raw.emplace(std::move(id), std::move(event));
+          }
+        }
+        const std::vector<bool> store = check_write_batch(batch, stored);
+
+        for (const std::string& owner : batch.delete_owners) {
+          delete_owner_rows(connection, owner, result.deleted);
+        }
+        if (std::find(store.begin(), store.end(), true) != store.end()) {
+          Appender appender = raw_event_appender(connection);
+          for (std::size_t i = 0; i < raw_rows.size(); ++i) {
+            if (store[i]) append_row(appender, raw_rows[i], created_at);
+          }
+          appender.close();
+        }
+        for (std::size_t i = 0; i < store.size(); ++i) {
+          if (store[i]) {
+            ++result.raw_events_stored;
+          } else {
+            result.raw_already_stored.push_back(batch.raw_events[i].data_id);
+          }
+        }
+        if (!episode_rows.empty()) {
+          Appender appender = episode_appender(connection);
+          for (const EncodedEpisode& row : episode_rows) append_row(appender, row, created_at);
+          appender.close();
+          result.episodes_stored = episode_rows.size();
+        }
+        if (!links.empty()) {
+          // Pairs already linked are skipped, so a link stored twice stays one link.
+          result.links_added = static_cast<std::size_t>(
+              connection
+                  .run("INSERT INTO episode_raw_data (episode_id, raw_data_id, owner_id, "
+                       "created_at) SELECT l.e, l.r, ep.owner_id, ? FROM (SELECT "
+                       "unnest(?::VARCHAR[]) AS e, unnest(?::VARCHAR[]) AS r) l JOIN episodes ep "
+                       "ON ep.episode_id = l.e WHERE NOT EXISTS (SELECT 1 FROM episode_raw_data x "
+                       "WHERE x.episode_id = l.e AND x.raw_data_id = l.r)",
+                       {created_at, link_episodes, link_raws})
+                  .rows_changed());
+        }
+        if (!batch.processed_ids.empty()) {
+          connection.run(
+              "UPDATE raw_data SET processed = true, processing_version = ? "
+              "WHERE data_id IN (SELECT unnest(?::VARCHAR[]))",
+              {batch.processed_version, batch.processed_ids});
+        }
+      },
+      [] {});
+  return result;
+}
+
+}  // namespace nemori::detail::duck
