@@ -113,21 +113,27 @@ void register_storage_commands(CLI::App& app) {
     auto storage = std::make_shared<StorageOption>();
     auto input = std::make_shared<std::string>();
     auto replace = std::make_shared<bool>(false);
+    auto no_verify = std::make_shared<bool>(false);
     auto batch = std::make_shared<std::size_t>(1000);
     auto* cmd = app.add_subcommand("import", "Restore a JSONL dump written by 'nemori export'");
     add_storage_option(*cmd, *storage);
     cmd->add_option("file", *input, "Dump file ('-' = standard input)")->required();
-    cmd->add_flag("--replace", *replace, "Delete everything in the store first");
-    cmd->add_option("--batch-size", *batch, "Records per transaction")->check(CLI::PositiveNumber);
-    set_action(*cmd, [storage, input, replace, batch]() -> int {
+    cmd->add_flag("--replace", *replace,
+                  "Replace everything in the store (in the same transaction as the import)");
+    cmd->add_flag("--no-verify", *no_verify,
+                  "Skip the checksums (also reads version 1 dumps, which have none)");
+    cmd->add_option("--batch-size", *batch, "Accepted for compatibility (one transaction)")
+        ->check(CLI::PositiveNumber);
+    set_action(*cmd, [storage, input, replace, no_verify, batch]() -> int {
       auto store = open_storage(storage->resolved());
       DumpCounts counts;
       if (*input == "-") {
-        counts = restore_dump(*store, std::cin, *replace, *batch);
+        counts = restore_dump(*store, std::cin, *replace, *batch, {}, !*no_verify);
       } else {
         std::ifstream in(*input, std::ios::binary);
         if (!in) throw ValidationError(*input + ": cannot read: no such file");
-        counts = restore_dump(*store, in, *replace, *batch, progress_for("import"));
+        counts =
+            restore_dump(*store, in, *replace, *batch, progress_for("import"), !*no_verify);
       }
       std::fprintf(stderr, "imported %zu raw events, %zu episodes, %zu links\n", counts.raw_events,
                    counts.episodes, counts.links);
