@@ -167,23 +167,25 @@ IngestInput read_ingest_files(const std::vector<std::string>& paths, const std::
   }
 }
 
-// Stores what read_ingest_files() read, in one transaction; returns the records stored.
+// Stores what read_ingest_files() read, in one transaction; returns how many of the records
+// were stored already (and skipped).
 std::size_t store_ingest_input(MemorySystem& memory, const IngestInput& input,
                                const std::string& owner, const std::string& source) {
   try {
-    memory.add(owner, input.messages, input.events, source);
+    return memory.add(owner, input.messages, input.events, source).already_stored;
   } catch (const Error& e) {
     rethrow_store_error(e, input);
   }
-  return input.messages.size() + input.events.size();
 }
 
 // The line `ingest` prints once the records are committed, flushed at once so that it is out
 // even when the process is killed later (while closing the store, or processing).
-void print_stored(const IngestInput& input, const std::string& owner) {
-  std::printf("stored %zu records for %s (%zu messages, %zu raw events)\n",
-              input.messages.size() + input.events.size(), owner.c_str(), input.messages.size(),
-              input.events.size());
+void print_stored(const IngestInput& input, const std::string& owner, std::size_t already) {
+  const std::size_t total = input.messages.size() + input.events.size();
+  std::printf("stored %zu records for %s (%zu messages, %zu raw events): %zu new, %zu already "
+              "stored\n",
+              total, owner.c_str(), input.messages.size(), input.events.size(), total - already,
+              already);
   std::fflush(stdout);
 }
 
@@ -210,8 +212,8 @@ void register_memory_commands(CLI::App& app) {
       // Every file is read and checked before the store is opened; then one transaction.
       const IngestInput input = read_ingest_files(o->files, o->owner);
       auto memory = open_memory(o->storage);
-      store_ingest_input(*memory, input, o->owner, o->source);
-      print_stored(input, o->owner);
+      const std::size_t already = store_ingest_input(*memory, input, o->owner, o->source);
+      print_stored(input, o->owner, already);
       if (o->process) {
         const auto r = memory->process(o->owner);
         std::printf("built %zu episodes from %zu raw events\n", r.episodes, r.raw_events);
@@ -352,7 +354,8 @@ void register_memory_commands(CLI::App& app) {
       }
       const auto t0 = std::chrono::steady_clock::now();
       const IngestInput input = read_ingest_files({o->file}, o->owner);
-      const std::size_t stored = store_ingest_input(*memory, input, o->owner, "demo");
+      store_ingest_input(*memory, input, o->owner, "demo");
+      const std::size_t stored = input.messages.size() + input.events.size();
       const auto processed = memory->process(o->owner);
       const double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -1,10 +1,16 @@
 #include "command.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <ostream>
+#include <streambuf>
+#include <system_error>
+#include <vector>
 
 #include "nemori/core/error.h"
 #include "nemori/storage/config.h"
@@ -48,23 +54,170 @@ void show_progress(const std::string& label, std::size_t done, std::size_t total
   std::fflush(stderr);
 }
 
+namespace {
+
+std::string errno_text(int error) {
+  return std::error_code(error, std::generic_category()).message();
+}
+
+// A stream buffer writing to a file descriptor, keeping the first write error (errno) so that
+// a full disk or a closed pipe is reported as such.
+class FdWriteBuf : public std::streambuf {
+ public:
+  explicit FdWriteBuf(int fd) : fd_(fd), buffer_(1 << 16) {
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+  }
+  int error() const { return error_; }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (!drain()) return traits_type::eof();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override { return drain() ? 0 : -1; }
+
+ private:
+  bool drain() {
+    if (error_ != 0) return false;
+    const char* p = pbase();
+    while (p < pptr()) {
+      const ssize_t n = ::write(fd_, p, static_cast<std::size_t>(pptr() - p));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        error_ = errno;
+        return false;
+      }
+      p += n;
+    }
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+    return true;
+  }
+
+  int fd_;
+  std::vector<char> buffer_;
+  int error_ = 0;
+};
+
+// Closes a descriptor on scope exit unless released.
+struct FdCloser {
+  int fd = -1;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// Runs `write` into `fd`, flushes, and throws StorageError naming `path` on any write error.
+void write_to_fd(int fd, const std::string& path, const std::function<void(std::ostream&)>& write) {
+  FdWriteBuf buffer(fd);
+  std::ostream out(&buffer);
+  write(out);
+  out.flush();
+  if (!out || buffer.error() != 0) {
+    throw StorageError(path + ": write failed: " +
+                       (buffer.error() != 0 ? errno_text(buffer.error()) : "stream error"));
+  }
+}
+
+// fsync, retried on EINTR; throws StorageError naming `what`.
+void sync_fd(int fd, const std::string& what) {
+  while (::fsync(fd) != 0) {
+    if (errno == EINTR) continue;
+    throw StorageError(what + ": fsync failed: " + errno_text(errno));
+  }
+}
+
+// Writes through to a FIFO or character device (a pipe, /dev/stdout, a terminal, /dev/null,
+// /dev/full): there is nothing to replace atomically, and replacing it would be wrong.
+void write_through(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  FdCloser fd{::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY)};
+  if (fd.fd < 0) throw ValidationError(path + ": cannot write: " + errno_text(errno));
+  write_to_fd(fd.fd, path, write);
+  // Devices and pipes mostly cannot be synced (EINVAL); one that can, is.
+  if (::fsync(fd.fd) != 0 && errno != EINVAL && errno != ENOTSUP && errno != EROFS) {
+    throw StorageError(path + ": fsync failed: " + errno_text(errno));
+  }
+  const int fd_to_close = fd.fd;
+  fd.fd = -1;
+  if (::close(fd_to_close) != 0) throw StorageError(path + ": close failed: " + errno_text(errno));
+}
+
+}  // namespace
+
 void write_file_atomically(const std::string& path,
                            const std::function<void(std::ostream&)>& write) {
-  const std::string tmp = path + ".partial";
-  try {
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      if (!out) throw ValidationError(path + ": cannot write");
-      write(out);
-      out.flush();
-      if (!out) throw StorageError(path + ": write failed (disk full?)");
+  namespace fs = std::filesystem;
+  if (path.empty()) throw ValidationError("output path: must not be empty");
+  struct stat st {};
+  mode_t mode = 0666;
+  bool exists = false;
+  if (::stat(path.c_str(), &st) == 0) {  // follows symbolic links
+    exists = true;
+    if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+      write_through(path, write);
+      return;
     }
-    std::filesystem::rename(tmp, path);
+    if (!S_ISREG(st.st_mode)) {
+      const char* kind = S_ISDIR(st.st_mode)    ? "a directory"
+                         : S_ISBLK(st.st_mode)  ? "a block device"
+                         : S_ISSOCK(st.st_mode) ? "a socket"
+                                                : "not a regular file";
+      throw ValidationError(path + ": is " + std::string(kind) +
+                            "; refusing to write over it (give a file path, or a FIFO or "
+                            "character device such as /dev/stdout to write through)");
+    }
+    mode = st.st_mode & 07777;
+  } else if (errno != ENOENT) {
+    throw ValidationError(path + ": cannot write: " + errno_text(errno));
+  }
+  // A symbolic link is followed: its target (a regular file, or none yet) is what gets
+  // replaced, and the link stays a link.
+  fs::path resolved(path);
+  std::error_code ec;
+  for (int hops = 0; fs::is_symlink(resolved, ec); ++hops) {
+    if (hops == 40) throw ValidationError(path + ": too many levels of symbolic links");
+    const fs::path next = fs::read_symlink(resolved, ec);
+    if (ec) throw ValidationError(path + ": cannot read the symbolic link: " + ec.message());
+    resolved = next.is_absolute() ? next : resolved.parent_path() / next;
+  }
+  const std::string target = resolved.string();
+  // A new file next to the target, filled, synced, then renamed over it; then the directory
+  // is synced so that the rename itself survives a crash.
+  const fs::path target_path(target);
+  const fs::path dir = target_path.has_parent_path() ? target_path.parent_path() : fs::path(".");
+  std::string tmp = (dir / ("." + target_path.filename().string() + ".partial-XXXXXX")).string();
+  FdCloser fd{::mkstemp(tmp.data())};
+  if (fd.fd < 0) throw ValidationError(path + ": cannot write: " + errno_text(errno));
+  try {
+    // mkstemp creates 0600; give the file the mode the old one had (or the usual 0666 - umask).
+    if (!exists) {
+      const mode_t mask = ::umask(0);
+      ::umask(mask);
+      mode = 0666 & ~mask;
+    }
+    if (::fchmod(fd.fd, mode) != 0)
+      throw StorageError(path + ": cannot set the file mode: " + errno_text(errno));
+    write_to_fd(fd.fd, path, write);
+    sync_fd(fd.fd, path);
+    const int fd_to_close = fd.fd;
+    fd.fd = -1;
+    if (::close(fd_to_close) != 0)
+      throw StorageError(path + ": close failed: " + errno_text(errno));
+    if (::rename(tmp.c_str(), target.c_str()) != 0)
+      throw StorageError(path + ": cannot replace the file: " + errno_text(errno));
   } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
+    ::unlink(tmp.c_str());
     throw;
   }
+  FdCloser dir_fd{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (dir_fd.fd < 0) {
+    throw StorageError(
+        path + ": written, but its directory cannot be opened to sync it: " + errno_text(errno));
+  }
+  sync_fd(dir_fd.fd, dir.string() + " (the directory of " + path + ")");
 }
 
 }  // namespace nemori::cli

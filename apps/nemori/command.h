@@ -35,8 +35,12 @@ bool stderr_is_terminal();
 /// Draws "label [#####     ] done/total" on stderr when it is a terminal; silent otherwise.
 void show_progress(const std::string& label, std::size_t done, std::size_t total);
 
-/// Writes a file whole or not at all: `write` fills "PATH.partial", which then replaces PATH.
-/// Throws ValidationError when the file cannot be created, StorageError when writing fails.
+/// Writes a file whole or not at all: `write` fills a new file next to PATH, which is synced,
+/// renamed over PATH, and then the directory is synced. A symbolic link is followed (its target
+/// is replaced; the link stays). A FIFO or character device (a pipe, /dev/stdout, /dev/null) is
+/// written through, not replaced; a directory, block device or socket is refused. Throws
+/// ValidationError when PATH cannot be written at all, StorageError when writing or syncing
+/// fails (a full disk: nothing replaced PATH).
 void write_file_atomically(const std::string& path,
                            const std::function<void(std::ostream&)>& write);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <sstream>
 
 #include "nemori/core/error.h"
@@ -68,16 +69,29 @@ std::string speaker_id_of(std::string name) {
   return name;
 }
 
+// The string at `key` of the object `j`; `fallback` when absent or null. Throws
+// ValidationError naming path.key when it is of another type.
+std::string string_field(const json& j, const char* key, std::string fallback,
+                         const std::string& path) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (!it->is_string()) {
+    throw ValidationError(path + "." + key,
+                          "expected a string, got " + std::string(it->type_name()));
+  }
+  return it->get<std::string>();
+}
+
 LocomoConversation parse_sample(const json& s, std::size_t index) {
   const std::string where = "locomo[" + std::to_string(index) + "]";
   if (!s.is_object() || !s.contains("conversation") || !s["conversation"].is_object()) {
     throw ValidationError(where + ".conversation", "is required and must be an object");
   }
   LocomoConversation conv;
-  conv.sample_id = s.value("sample_id", "sample-" + std::to_string(index));
+  conv.sample_id = string_field(s, "sample_id", "sample-" + std::to_string(index), where);
   const json& c = s["conversation"];
-  conv.speaker_a = c.value("speaker_a", "");
-  conv.speaker_b = c.value("speaker_b", "");
+  conv.speaker_a = string_field(c, "speaker_a", "", where + ".conversation");
+  conv.speaker_b = string_field(c, "speaker_b", "", where + ".conversation");
   for (const auto& [key, value] : c.items()) {
     if (key.rfind("session_", 0) != 0 || key.find("_date_time") != std::string::npos) continue;
     const std::string path = where + ".conversation." + key;
@@ -105,7 +119,7 @@ LocomoConversation parse_sample(const json& s, std::size_t index) {
       Message m;
       m.user_name = turn["speaker"].get<std::string>();
       m.speaker_id = speaker_id_of(*m.user_name);
-      m.content = turn.value("text", "");
+      m.content = string_field(turn, "text", "", tpath);
       if (turn.contains("blip_caption") && turn["blip_caption"].is_string()) {
         m.content += " [image: " + turn["blip_caption"].get<std::string>() + "]";
         m.metadata["blip_caption"] = turn["blip_caption"];
@@ -124,14 +138,22 @@ LocomoConversation parse_sample(const json& s, std::size_t index) {
   std::sort(conv.sessions.begin(), conv.sessions.end(),
             [](const LocomoSession& a, const LocomoSession& b) { return a.number < b.number; });
   if (s.contains("qa") && s["qa"].is_array()) {
-    for (const json& q : s["qa"]) {
+    for (std::size_t i = 0; i < s["qa"].size(); ++i) {
+      const json& q = s["qa"][i];
+      const std::string qpath = where + ".qa[" + std::to_string(i) + "]";
+      if (!q.is_object()) throw ValidationError(qpath, "expected an object");
       LocomoQuestion question;
-      question.question = q.value("question", "");
+      question.question = string_field(q, "question", "", qpath);
       if (q.contains("answer")) {
         question.answer =
             q["answer"].is_string() ? q["answer"].get<std::string>() : q["answer"].dump();
       }
-      question.category = q.value("category", 0);
+      if (const auto c = q.find("category"); c != q.end() && !c->is_null()) {
+        if (!c->is_number_integer() || c->get<std::int64_t>() < 0 || c->get<std::int64_t>() > 100) {
+          throw ValidationError(qpath + ".category", "expected an integer 0..100");
+        }
+        question.category = static_cast<int>(c->get<std::int64_t>());
+      }
       if (q.contains("evidence") && q["evidence"].is_array()) {
         for (const json& e : q["evidence"]) {
           if (e.is_string()) question.evidence.push_back(e.get<std::string>());
