@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <unordered_set>
 
+#include "memory/message_ids.h"
 #include "nemori/core/error.h"
 #include "nemori/core/id.h"
 #include "nemori/storage/factory.h"
@@ -78,9 +80,9 @@ std::vector<std::string> MemorySystem::add_messages(const std::string& owner_id,
   return add(owner_id, messages, {}, source).message_ids;
 }
 
-void MemorySystem::add_raw_events(std::span<const RawEvent> events) {
+std::size_t MemorySystem::add_raw_events(std::span<const RawEvent> events) {
   for (const auto& e : events) require_owner(e.owner_id);
-  store_raw_events(events);
+  return store_raw_events(events);
 }
 
 AddResult MemorySystem::add(const std::string& owner_id, std::span<const Message> messages,
@@ -96,19 +98,54 @@ AddResult MemorySystem::add(const std::string& owner_id, std::span<const Message
   }
   std::vector<RawEvent> batch;
   batch.reserve(messages.size() + events.size());
-  for (const auto& m : messages) batch.push_back(to_raw_event(m, owner_id, source));
+  for (const auto& m : messages) {
+    batch.push_back(to_raw_event(m, owner_id, source));
+    if (auto id = detail::message_data_id(owner_id, m)) batch.back().data_id = std::move(*id);
+  }
   batch.insert(batch.end(), events.begin(), events.end());
-  store_raw_events(batch);
   AddResult result;
+  result.already_stored = store_raw_events(batch);
   result.message_ids.reserve(messages.size());
   for (std::size_t i = 0; i < messages.size(); ++i) result.message_ids.push_back(batch[i].data_id);
   result.raw_events = events.size();
   return result;
 }
 
-void MemorySystem::store_raw_events(std::span<const RawEvent> events) {
-  storage_->raw_data().store_batch(events);
-  retrieval_->index_raw_events(events);
+std::size_t MemorySystem::store_raw_events(std::span<const RawEvent> events) {
+  if (events.empty()) return 0;
+  WriteBatch batch;
+  batch.raw_events.assign(events.begin(), events.end());
+  batch.skip_identical_raw_events = true;
+  WriteBatchResult stored;
+  try {
+    stored = storage_->apply(batch);
+  } catch (const Error& e) {
+    // The batch's "raw_events[N] (...)" is "item N" of the events passed in.
+    const std::string message = e.what();
+    if (!message.starts_with("raw_events[")) throw;
+    const std::string text = "item " + message.substr(11, message.find(']') - 11) +
+                             message.substr(message.find(']') + 1);
+    switch (e.kind()) {
+      case ErrorKind::kValidation:
+        throw ValidationError(text);
+      case ErrorKind::kDuplicate:
+        throw DuplicateError(text);
+      default:
+        throw;
+    }
+  }
+  if (stored.raw_already_stored.empty()) {
+    retrieval_->index_raw_events(events);
+  } else {
+    const std::unordered_set<std::string> old(stored.raw_already_stored.begin(),
+                                              stored.raw_already_stored.end());
+    std::vector<RawEvent> fresh;
+    for (const RawEvent& e : events) {
+      if (!old.contains(e.data_id)) fresh.push_back(e);
+    }
+    retrieval_->index_raw_events(fresh);
+  }
+  return stored.raw_already_stored.size();
 }
 
 ProcessResult MemorySystem::process(const std::string& owner_id) {

@@ -1,4 +1,8 @@
 // MemorySystem end to end on the memory backend: ingest, process, search, tenancy, delete.
+#include <unistd.h>
+
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "nemori/core/error.h"
@@ -185,6 +189,56 @@ TEST_F(MemorySystemTest, MarkAccessedBumpsRecallOfHits) {
   EXPECT_EQ(stored->recall_count, 1);
   EXPECT_TRUE(stored->last_accessed.has_value());
 }
+
+// Adding the same messages twice stores them once, on the memory backend and on DuckDB.
+class IdempotentAddTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(IdempotentAddTest, AddingTheSameMessagesTwiceStoresThemOnce) {
+  MemoryConfig config;
+  config.storage.backend = GetParam();
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() /
+      ("nemori_idempotent_" + std::to_string(::getpid()) + ".duckdb");
+  std::filesystem::remove(path);
+  if (GetParam() == "duckdb") config.storage.path = path.string();
+  auto memory = MemorySystem::open(config);
+  auto messages =
+      conversation(make_timestamp(2025, 3, 3, 18), {{"Maya", "I signed up for a pottery class"},
+                                                    {"Nemo", "Pottery is relaxing"},
+                                                    {"Maya", "The teacher is strict"}});
+  messages[0].external_id = "msg-1";
+  const AddResult first = memory->add("maya", messages, {});
+  EXPECT_EQ(first.already_stored, 0u);
+  const AddResult second = memory->add("maya", messages, {});
+  EXPECT_EQ(second.already_stored, 3u);
+  EXPECT_EQ(second.message_ids, first.message_ids);
+  EXPECT_EQ(memory->storage().raw_data().count("maya"), 3u);
+  // Processing does not change what counts as the same message.
+  memory->process("maya");
+  EXPECT_EQ(memory->add_messages("maya", messages), first.message_ids);
+  EXPECT_EQ(memory->storage().raw_data().count("maya"), 3u);
+  // Another owner's identical messages are its own; a reused external_id with other content is
+  // refused naming the id.
+  memory->add_messages("leo", messages);
+  EXPECT_EQ(memory->storage().raw_data().count(""), 6u);
+  auto changed = messages;
+  changed[0].content = "Something else";
+  EXPECT_THROW(memory->add_messages("maya", changed), DuplicateError);
+  // Raw events given with their own ids: the same event again is skipped.
+  RawEvent event;
+  event.data_id = "ev-1";
+  event.owner_id = "maya";
+  event.content = "a note";
+  event.temporal_info.timestamp = make_timestamp(2025, 3, 4);
+  EXPECT_EQ(memory->add_raw_events(std::span<const RawEvent>(&event, 1)), 0u);
+  EXPECT_EQ(memory->add_raw_events(std::span<const RawEvent>(&event, 1)), 1u);
+  EXPECT_EQ(memory->storage().raw_data().count("maya"), 4u);
+  memory.reset();
+  std::filesystem::remove(path);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, IdempotentAddTest, ::testing::Values("memory", "duckdb"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace nemori

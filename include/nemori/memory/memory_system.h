@@ -102,6 +102,9 @@ struct AddResult {
   std::vector<std::string> message_ids;
   /// Raw events stored as given.
   std::size_t raw_events = 0;
+  /// Messages and raw events that were stored already with the same data (skipped; counted
+  /// in message_ids / raw_events too).
+  std::size_t already_stored = 0;
 };
 
 /// How a raw event reads as a message (speaker, text, time), for segmentation and for showing
@@ -129,13 +132,19 @@ class MemorySystem {
   MemorySystem& operator=(const MemorySystem&) = delete;
 
   /// Stores messages of `owner_id` as conversation raw events in one transaction and indexes
-  /// them as raw messages. Returns their new ids in input order. Throws ValidationError
-  /// (nothing stored) on a bad message.
+  /// them as raw messages. Returns their ids in input order. Idempotent: a message's id is
+  /// derived from its owner and external_id (else its timestamp, speaker and content), and a
+  /// message stored already with the same data is skipped, so adding a message twice stores
+  /// it once (a message with neither external_id nor timestamp gets a fresh id). Throws
+  /// ValidationError (nothing stored) on a bad message, DuplicateError naming the id when the
+  /// same external_id was stored with other data.
   std::vector<std::string> add_messages(const std::string& owner_id,
                                         std::span<const Message> messages,
                                         const std::string& source = "");
-  /// Stores raw events (each with its own owner_id) in one transaction.
-  void add_raw_events(std::span<const RawEvent> events);
+  /// Stores raw events (each with its own owner_id) in one transaction. An event whose
+  /// data_id is stored already with the same data is skipped (DuplicateError when the data
+  /// differs). Returns how many were skipped.
+  std::size_t add_raw_events(std::span<const RawEvent> events);
   /// Stores messages of `owner_id` (as add_messages) and raw events of the same owner
   /// together, in one transaction: all or nothing. The batch holds the messages first, then
   /// the events, so a storage error naming "item N" means messages[N], or
@@ -173,7 +182,7 @@ class MemorySystem {
  private:
   std::mutex& owner_mutex(const std::string& owner_id);
   /// One store_batch, then the in-process raw-event index (resident owners only).
-  void store_raw_events(std::span<const RawEvent> events);
+  std::size_t store_raw_events(std::span<const RawEvent> events);
   /// Re-ranks episode hits with the rank of each episode's best raw message (RRF, k = 60).
   void fuse_message_evidence(const MemorySearchRequest& request, SearchResponse& found);
 
