@@ -86,6 +86,36 @@ void register_storage_commands(CLI::App& app) {
   }
   {
     auto storage = std::make_shared<StorageOption>();
+    auto* cmd = app.add_subcommand(
+        "repair",
+        "Rebuild a store's indexes from its tables and check them (a DuckDB file whose indexes "
+        "'health' reports as damaged)");
+    add_storage_option(*cmd, *storage);
+    set_action(*cmd, [storage]() -> int {
+      auto store = open_storage(storage->resolved());
+      const IntegrityReport report = store->repair();
+      if (report.rebuilt.empty()) {
+        std::printf("nothing to rebuild on %s (its server maintains its indexes)\n",
+                    store->backend().c_str());
+      } else {
+        std::string names;
+        for (const std::string& name : report.rebuilt) names += (names.empty() ? "" : ", ") + name;
+        std::printf("rebuilt %zu indexes from the tables: %s\n", report.rebuilt.size(),
+                    names.c_str());
+      }
+      for (const std::string& line : report.checked) std::printf("checked %s\n", line.c_str());
+      if (!report.consistent()) {
+        for (const std::string& problem : report.problems) {
+          std::fprintf(stderr, "nemori: error: still damaged: %s\n", problem.c_str());
+        }
+        return 1;
+      }
+      std::printf("every index agrees with its table\n");
+      return 0;
+    });
+  }
+  {
+    auto storage = std::make_shared<StorageOption>();
     auto output = std::make_shared<std::string>("-");
     auto owner = std::make_shared<std::string>();
     auto* cmd = app.add_subcommand(

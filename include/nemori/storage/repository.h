@@ -137,6 +137,18 @@ struct HealthStatus {
   std::string reason;     ///< Why it is unhealthy (empty when healthy).
 };
 
+/// What Storage::check_integrity() or Storage::repair() found.
+struct IntegrityReport {
+  /// True when every check passed.
+  bool consistent() const { return problems.empty(); }
+  /// One line per failed check, naming the index, the table and what disagrees.
+  std::vector<std::string> problems;
+  /// What was checked, one line each ("ix_episodes_owner_id: 3 owners ...").
+  std::vector<std::string> checked;
+  /// What repair() rebuilt (empty for check_integrity()).
+  std::vector<std::string> rebuilt;
+};
+
 /// What a store holds; every field is computed from the data, none is a placeholder.
 struct StorageStats {
   std::string backend;
@@ -237,6 +249,20 @@ class Storage {
   virtual std::vector<std::string> list_owners() = 0;
   /// Probes the backend (a trivial query); never throws.
   virtual HealthStatus health() = 0;
+  /// Checks that the backend's own derived structures agree with its tables. DuckDB: every
+  /// secondary index returns, for each key, as many rows as a table scan finds (`thorough`:
+  /// every key; otherwise the keys of each table's newest 2,000 rows, which is where a lost
+  /// write-ahead-log replay shows; docs/duckdb.md). Backends whose server maintains its own
+  /// indexes (memory, PostgreSQL) report nothing to check. Throws StorageError when the store
+  /// cannot be read.
+  virtual IntegrityReport check_integrity(bool thorough) {
+    (void)thorough;
+    return {};
+  }
+  /// Rebuilds every derived structure check_integrity() looks at from the tables, in one
+  /// transaction, then runs the thorough check and returns its findings with what was rebuilt.
+  /// Nothing in the tables changes. Throws StorageError.
+  virtual IntegrityReport repair() { return check_integrity(true); }
   /// Statistics computed from the stored data.
   virtual StorageStats stats() = 0;
   /// Releases connections and files. Later calls throw StorageError. Idempotent.

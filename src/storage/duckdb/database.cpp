@@ -12,6 +12,8 @@ namespace nemori::detail::duck {
 namespace {
 
 constexpr const char* kInMemory = ":memory:";
+// The WAL size at which DuckDB checkpoints on commit (see open_instance).
+constexpr const char* kCheckpointThreshold = "1GB";
 
 // Instances open in this process, by canonical path.
 std::mutex& registry_mutex() {
@@ -28,21 +30,56 @@ std::condition_variable& registry_closed() {
   return closed;
 }
 
+// Folds a WAL that opening may have replayed into the database file, with a client context.
+//
+// DuckDB 1.4.0 to at least 1.5.6 replay a WAL into lazily bound ART indexes: the replayed
+// index changes wait in a buffer until a query binds the index. A checkpoint without a client
+// context (the one DuckDB runs when the last connection closes) writes such an index from its
+// state before the WAL, so every row the WAL added is missing from it for good, and owner-
+// scoped reads miss them with no error (upstream issue 23788; docs/duckdb.md). A CHECKPOINT
+// statement binds every index first, so it writes them whole. Run right after opening, before
+// anything else can close the database, it leaves no WAL for a context-free checkpoint to
+// mishandle. Without a WAL it has nothing to write and costs a fraction of a millisecond.
+void checkpoint_after_recovery(duckdb_database handle, const std::string& shown_path) {
+  duckdb_connection connection = nullptr;
+  if (duckdb_connect(handle, &connection) != DuckDBSuccess) {
+    throw StorageError("cannot open DuckDB database " + shown_path + ": cannot connect");
+  }
+  duckdb_result result;
+  const duckdb_state state = duckdb_query(connection, "CHECKPOINT", &result);
+  const char* failure = state == DuckDBSuccess ? nullptr : duckdb_result_error(&result);
+  const std::string error = failure != nullptr ? failure : "unknown error";
+  duckdb_destroy_result(&result);
+  duckdb_disconnect(&connection);
+  if (state != DuckDBSuccess) {
+    throw StorageError("cannot open DuckDB database " + shown_path +
+                       ": the checkpoint after recovering its write-ahead log failed: " + error);
+  }
+}
+
 // Opens a new instance; never looks at the registry.
 duckdb_database open_instance(const std::string& location, const std::string& shown_path) {
   duckdb_config config = nullptr;
   if (duckdb_create_config(&config) != DuckDBSuccess) {
     throw StorageError("cannot open DuckDB database " + shown_path + ": out of memory");
   }
+  const auto set = [&](const char* name, const char* value) {
+    if (duckdb_set_config(config, name, value) != DuckDBSuccess) {
+      duckdb_destroy_config(&config);
+      throw StorageError("cannot open DuckDB database " + shown_path + ": this DuckDB library (" +
+                         duckdb_library_version() + ") refuses the setting " + name + " = " +
+                         value);
+    }
+  };
   // Nothing may be downloaded: json and icu are built in, the rest is not needed.
-  duckdb_set_config(config, "autoinstall_known_extensions", "false");
-  duckdb_set_config(config, "autoload_known_extensions", "false");
+  set("autoinstall_known_extensions", "false");
+  set("autoload_known_extensions", "false");
   // DuckDB checkpoints once the WAL passes checkpoint_threshold (16 MB by default), and each
   // checkpoint recompresses (FSST) the table's last, partly filled row groups. With batches of
   // 1,000 rows that happened every few batches and made batch stores slow down as tables grew
   // (0.37x COPY at 1M rows with 256 MB, 0.57x with 1 GB; docs/performance.md). A closed store
-  // is still checkpointed; the price is up to 1 GB of WAL to replay after a crash.
-  duckdb_set_config(config, "checkpoint_threshold", "1GB");
+  // is still checkpointed; the price is the WAL to replay after a crash (docs/duckdb.md).
+  set("checkpoint_threshold", kCheckpointThreshold);
   duckdb_database handle = nullptr;
   char* error = nullptr;
   const duckdb_state state = duckdb_open_ext(location.c_str(), &handle, config, &error);
@@ -51,7 +88,10 @@ duckdb_database open_instance(const std::string& location, const std::string& sh
     std::string message = error != nullptr ? error : "unknown error";
     if (error != nullptr) duckdb_free(error);
     std::string hint;
-    if (message.find("lock") != std::string::npos) {
+    // DuckDB says "Could not set lock on file ...: Conflicting lock is held ..." (and other
+    // errors, such as a checksum failure in a "block", must not get this hint).
+    if (message.find("Could not set lock") != std::string::npos ||
+        message.find("Conflicting lock") != std::string::npos) {
       hint =
           " (DuckDB lets one process open a database file for writing: stop the other process, "
           "or use the PostgreSQL backend to share a store between processes)";
@@ -60,6 +100,7 @@ duckdb_database open_instance(const std::string& location, const std::string& sh
   }
   try {
     register_json_equal_function(handle);
+    if (location != kInMemory) checkpoint_after_recovery(handle, shown_path);
   } catch (...) {
     duckdb_close(&handle);
     throw;

@@ -7,6 +7,7 @@
 
 #include "nemori/core/error.h"
 #include "storage/backends.h"
+#include "storage/duckdb/index_check.h"
 
 namespace nemori::detail {
 
@@ -74,6 +75,16 @@ HealthStatus DuckDbStorage::health() {
         [](Connection& connection) { return connection.run("SELECT 1::BIGINT").single_int64(); });
     status.healthy = one == 1;
     if (!status.healthy) status.reason = "SELECT 1 returned " + std::to_string(one);
+    if (status.healthy) {
+      const IntegrityReport integrity = check_integrity(false);
+      for (const std::string& problem : integrity.problems) {
+        status.reason += (status.reason.empty() ? "" : "; ") + problem;
+      }
+      if (!integrity.consistent()) {
+        status.healthy = false;
+        status.reason += " (the indexes can be rebuilt from the tables: nemori repair)";
+      }
+    }
   } catch (const std::exception& e) {
     status.healthy = false;
     status.reason = e.what();
@@ -81,6 +92,20 @@ HealthStatus DuckDbStorage::health() {
   status.latency_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   return status;
+}
+
+IntegrityReport DuckDbStorage::check_integrity(bool thorough) {
+  return ctx_.read(
+      [&](Connection& connection) { return check_secondary_indexes(connection, thorough); });
+}
+
+IntegrityReport DuckDbStorage::repair() {
+  const std::vector<std::string> rebuilt = ctx_.write_in_steps(
+      [](Connection& connection) { return rebuild_secondary_indexes(connection); });
+  ctx_.checkpoint();
+  IntegrityReport report = check_integrity(true);
+  report.rebuilt = rebuilt;
+  return report;
 }
 
 StorageStats DuckDbStorage::stats() {

@@ -31,8 +31,12 @@ class DuckDbStorage final : public Storage {
   WriteBatchResult apply(const WriteBatch& batch) override;
   /// Owners of raw events or episodes, sorted.
   std::vector<std::string> list_owners() override;
-  /// SELECT 1 on a pooled connection, timed; never throws.
+  /// SELECT 1 on a pooled connection, timed, then check_integrity(false); never throws.
   HealthStatus health() override;
+  /// Secondary indexes against their tables (index_check.h).
+  IntegrityReport check_integrity(bool thorough) override;
+  /// Rebuilds the secondary indexes in one transaction, checkpoints, checks thoroughly.
+  IntegrityReport repair() override;
   /// Counts and group-bys in one snapshot, file and index sizes.
   StorageStats stats() override;
   /// Releases connections and the file; idempotent.

@@ -28,6 +28,12 @@ StoreContext::Use StoreContext::enter() const {
   return use;
 }
 
+void StoreContext::checkpoint() {
+  Use use = enter();
+  std::lock_guard lock(database_->write_mutex());
+  writer_->execute("CHECKPOINT");
+}
+
 void StoreContext::close() {
   std::unique_lock lock(state_mutex_);
   if (closed_) return;

@@ -53,6 +53,19 @@ class StoreContext {
     return in_transaction(*writer_, std::forward<Fn>(fn));
   }
 
+  /// Runs fn(Connection&) on the writer connection holding the write mutex, outside any
+  /// transaction: fn manages its own (for work DuckDB must commit in steps).
+  template <typename Fn>
+  auto write_in_steps(Fn&& fn) {
+    Use use = enter();
+    std::lock_guard lock(database_->write_mutex());
+    return fn(*writer_);
+  }
+
+  /// Runs CHECKPOINT on the writer connection under the write mutex: the WAL is folded into
+  /// the database file (and the space of deleted rows becomes reusable). Throws StorageError.
+  void checkpoint();
+
   /// Releases every connection and the database; later calls throw. Idempotent.
   void close();
   /// True after close().
