@@ -3,10 +3,12 @@
 #   make setup      install Debian packages and fetch DuckDB (scripts/setup.sh; root, idempotent)
 #   make build      configure and build in build/ (RelWithDebInfo, Ninja)
 #   make run        setup + build, then the demo (scripts/run-demo.sh); extra args: ARGS="..."
-#   make test       setup + build + ctest, then the same under ASan+UBSan in build-asan/
+#   make test       setup + build + ctest, a bounded fuzz run (scripts/fuzz.sh, FUZZ_SECONDS=60
+#                   in build-fuzz/), then the tests again under ASan+UBSan in build-asan/
 #   make test-fast  setup + build + ctest, no sanitizer build
 #   make format     clang-format -i on our sources
-#   make clean      remove build/ and build-asan/ (distclean also removes third_party/)
+#   make fuzz       only the fuzz run (FUZZ_SECONDS=600 make fuzz for a longer one)
+#   make clean      remove build/, build-asan/ and build-fuzz/ (distclean also removes third_party/)
 #
 # The tests get a throwaway PostgreSQL server (scripts/pg-test-server.sh) whose URL is exported
 # as NEMORI_TEST_POSTGRES_URL (and POSTGRESQL_TEST_URL); set NEMORI_TEST_POSTGRES_URL yourself
@@ -20,6 +22,8 @@ JOBS ?= 2
 BUILD_TYPE ?= RelWithDebInfo
 ASAN_BUILD_TYPE ?= RelWithDebInfo
 CMAKE_ARGS ?=
+# Seconds of fuzzing in `make test` (all targets together; scripts/fuzz.sh).
+FUZZ_SECONDS ?= 60
 ARGS ?=
 
 CTEST := ctest --output-on-failure -j$(JOBS)
@@ -43,7 +47,7 @@ export POSTGRESQL_TEST_URL="$${POSTGRESQL_TEST_URL:-$$NEMORI_TEST_POSTGRES_URL}"
 $(1)
 endef
 
-.PHONY: all setup build build-asan run test test-fast format format-check clean distclean
+.PHONY: all setup build build-asan run test test-fast fuzz format format-check clean distclean
 
 all: build
 
@@ -68,12 +72,17 @@ test-fast: setup
 	@$(MAKE) --no-print-directory build
 	$(call with_pg,$(CTEST) --test-dir build)
 
-# The sanitizer build starts only once the plain tests pass.
+# The sanitizer build starts only once the plain tests and the fuzz run pass.
 test: setup
 	@$(MAKE) --no-print-directory build
 	$(call with_pg,$(CTEST) --test-dir build)
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 	@$(MAKE) --no-print-directory build-asan
 	$(call with_pg,$(ASAN_ENV) $(CTEST) --test-dir build-asan)
+
+fuzz: setup
+	@$(MAKE) --no-print-directory build
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format:
 	@if [[ -n "$(FORMAT_DIRS)" ]]; then \
@@ -88,7 +97,7 @@ format-check:
 	fi
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 distclean: clean
 	rm -rf third_party
