@@ -39,6 +39,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libstemmer-dev libhnswlib-dev libsqlite3-dev sqlite3 libutf8proc-dev libssl-dev
   clang-format
+  clang-14 libclang-rt-14-dev llvm-14
 )
 # Node.js and npm may come from elsewhere (e.g. NodeSource's nodejs, which bundles npm and
 # conflicts with Debian's npm package): only ask Debian for them when a command is missing.
