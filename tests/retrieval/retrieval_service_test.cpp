@@ -331,6 +331,9 @@ TEST(RetrievalService, ConcurrentSearchesDuringWritesSeeConsistentResults) {
   std::vector<std::thread> threads;
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
+      // Writes to owners that are not resident are cheap (they load nothing): start once the
+      // readers run, so that the two really overlap.
+      while (searches.load() == 0) std::this_thread::yield();
       for (int i = 0; i < kEpisodes; ++i) {
         const std::string owner = "o" + std::to_string((i + w) % kOwners);
         Episode e = episode(owner, "w" + std::to_string(w) + "-" + std::to_string(i), "Walk",
@@ -378,6 +381,31 @@ TEST(RetrievalService, ConcurrentSearchesDuringWritesSeeConsistentResults) {
     }
     EXPECT_EQ(r.hits.size(), expected) << "owner " << o;
   }
+}
+
+TEST(RetrievalService, WritesDoNotLoadAnOwnerThatIsNotResident) {
+  // A one-shot command stores and indexes, then exits: loading the whole owner just to add
+  // the new documents would be thrown away. With a loader, storage already has them.
+  FakeStore store;
+  store.store(episode("o", "e1", "Trip", "trip to Lisbon"));
+  RetrievalOptions options;
+  options.loader = store.loader();
+  RetrievalService service(options);
+  Episode e2 = episode("o", "e2", "Concert", "concert in Porto");
+  store.store(e2);
+  service.index_episode(e2);
+  EXPECT_EQ(store.loads["o"], 0);
+  EXPECT_FALSE(service.is_resident("o"));
+  EXPECT_THAT(ids_of(service.search("o", "lisbon porto", bm25())),
+              testing::UnorderedElementsAre("e1", "e2"));
+  EXPECT_EQ(store.loads["o"], 1);
+  // Once resident, writes update the index in place (no reload).
+  Episode e3 = episode("o", "e3", "Dinner", "dinner in Porto");
+  store.store(e3);
+  service.index_episode(e3);
+  EXPECT_THAT(ids_of(service.search("o", "porto", bm25())),
+              testing::UnorderedElementsAre("e2", "e3"));
+  EXPECT_EQ(store.loads["o"], 1);
 }
 
 }  // namespace
