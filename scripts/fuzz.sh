@@ -43,7 +43,7 @@ CXX_BIN="$(pick clang++-14 clang++)" || { echo "fuzz: clang++ is missing" >&2; e
 
 started=$SECONDS
 cmake -G Ninja -S fuzz -B "$BUILD" -DCMAKE_C_COMPILER="$CC_BIN" -DCMAKE_CXX_COMPILER="$CXX_BIN" \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$BUILD.configure.log" 2>&1 || {
+  -DCMAKE_BUILD_TYPE=Fuzz >"$BUILD.configure.log" 2>&1 || {
   cat "$BUILD.configure.log" >&2
   exit 1
 }
