@@ -42,9 +42,10 @@ CC_BIN="$(pick clang-14 clang)" || { echo "fuzz: clang is missing (scripts/setup
 CXX_BIN="$(pick clang++-14 clang++)" || { echo "fuzz: clang++ is missing" >&2; exit 1; }
 
 started=$SECONDS
+mkdir -p "$BUILD"
 cmake -G Ninja -S fuzz -B "$BUILD" -DCMAKE_C_COMPILER="$CC_BIN" -DCMAKE_CXX_COMPILER="$CXX_BIN" \
-  -DCMAKE_BUILD_TYPE=Fuzz >"$BUILD.configure.log" 2>&1 || {
-  cat "$BUILD.configure.log" >&2
+  -DCMAKE_BUILD_TYPE=Fuzz >"$BUILD/configure.log" 2>&1 || {
+  cat "$BUILD/configure.log" >&2
   exit 1
 }
 cmake --build "$BUILD" -j"$JOBS" --target "${TARGETS[@]}"
