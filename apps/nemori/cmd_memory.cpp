@@ -182,10 +182,10 @@ std::size_t store_ingest_input(MemorySystem& memory, const IngestInput& input,
 // even when the process is killed later (while closing the store, or processing).
 void print_stored(const IngestInput& input, const std::string& owner, std::size_t already) {
   const std::size_t total = input.messages.size() + input.events.size();
-  std::printf("stored %zu records for %s (%zu messages, %zu raw events): %zu new, %zu already "
-              "stored\n",
-              total, owner.c_str(), input.messages.size(), input.events.size(), total - already,
-              already);
+  std::printf(
+      "stored %zu records for %s (%zu messages, %zu raw events): %zu new, %zu already "
+      "stored\n",
+      total, owner.c_str(), input.messages.size(), input.events.size(), total - already, already);
   std::fflush(stdout);
 }
 

@@ -185,13 +185,18 @@ ProcessResult MemorySystem::process(const std::string& owner_id) {
       fresh.push_back(episodes[i]);
     }
   }
-  if (!fresh.empty()) storage_->episodes().store_batch(fresh);
-  for (const auto& e : episodes)  // links are idempotent
-    storage_->episodes().link(e.episode_id, e.metadata.source_data_ids);
-  std::vector<std::string> ids;
-  ids.reserve(events.size());
-  for (const auto& e : events) ids.push_back(e.data_id);
-  storage_->raw_data().mark_processed_batch(ids, "nemori-" + generator_->name() + "-1");
+  // The episodes, their links and the processed marks in one transaction: a crash leaves
+  // all of them or none (never an episode without links, nor events marked but unbuilt).
+  WriteBatch batch;
+  batch.episodes = std::move(fresh);
+  for (const auto& e : episodes) {  // links are idempotent
+    for (const auto& raw_id : e.metadata.source_data_ids)
+      batch.links.push_back({e.episode_id, raw_id});
+  }
+  batch.processed_ids.reserve(events.size());
+  for (const auto& e : events) batch.processed_ids.push_back(e.data_id);
+  batch.processed_version = "nemori-" + generator_->name() + "-1";
+  storage_->apply(batch);
   retrieval_->index_episodes(episodes);
   result.raw_events = events.size();
   result.episodes = episodes.size();
