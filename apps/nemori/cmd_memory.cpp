@@ -310,17 +310,31 @@ void register_memory_commands(CLI::App& app) {
     struct Options {
       StorageOption storage;
       std::string owner;
+      bool purge = false;
     };
     auto o = std::make_shared<Options>();
     auto* cmd =
         app.add_subcommand("delete-owner", "Delete every raw event, episode and link of one owner");
     add_storage_option(*cmd, o->storage);
     cmd->add_option("owner", o->owner, "Owner to delete")->required();
+    cmd->add_flag("--purge", o->purge,
+                  "PostgreSQL: also VACUUM FULL the tables so no file keeps the deleted text "
+                  "(DuckDB files are always rewritten)");
     set_action(*cmd, [o]() -> int {
       auto memory = open_memory(o->storage);
       const auto d = memory->delete_owner(o->owner);
       std::printf("deleted %zu raw events, %zu episodes, %zu links of %s\n", d.raw_events,
                   d.episodes, d.links, o->owner.c_str());
+      std::fflush(stdout);
+      // Forgetting is real: the deleted content must not stay readable in the store's files.
+      if (memory->storage().backend() == "duckdb" || o->purge) {
+        const PurgeReport p = memory->storage().purge();
+        if (!p.method.empty()) {
+          std::printf("erased: %s (%.1f MiB -> %.1f MiB, %.2f s)\n", p.method.c_str(),
+                      static_cast<double>(p.bytes_before) / 1048576.0,
+                      static_cast<double>(p.bytes_after) / 1048576.0, p.seconds);
+        }
+      }
       return 0;
     });
   }

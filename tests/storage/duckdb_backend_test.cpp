@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -392,6 +394,64 @@ TEST_F(DuckDbBackendTest, FullTextPointsToPostgresAndBm25) {
     EXPECT_NE(message.find("PostgreSQL"), std::string::npos) << message;
     EXPECT_NE(message.find("BM25"), std::string::npos) << message;
   }
+}
+
+// Every byte of a file, as text (for looking for deleted content).
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+TEST_F(DuckDbBackendTest, PurgeLeavesNoTraceOfDeletedContentInTheFile) {
+  const std::string secret = "Zanzibar-harbour-secret-4711";
+  {
+    auto storage = open();
+    std::vector<RawEvent> events;
+    for (int i = 0; i < 300; ++i) {
+      events.push_back(
+          make_raw("gone-" + std::to_string(i), "gone", i, secret + " " + std::to_string(i)));
+      events.push_back(
+          make_raw("kept-" + std::to_string(i), "kept", i, "ordinary words " + std::to_string(i)));
+    }
+    storage->raw_data().store_batch(events);
+    Episode episode = make_episode("ep-gone", "gone", 1);
+    episode.content = secret;
+    storage->episodes().store(episode);
+  }
+  ASSERT_NE(file_bytes(path_).find(secret), std::string::npos)
+      << "the test text is not in the file";
+  auto storage = open();
+  storage->delete_owner("gone");
+  storage->close();
+  // Deleting alone leaves the text in the file: that is what purge() is for.
+  ASSERT_NE(file_bytes(path_).find(secret), std::string::npos)
+      << "DuckDB now erases on delete: purge() may have become unnecessary";
+  storage = open();
+  const PurgeReport report = storage->purge();
+  EXPECT_FALSE(report.method.empty());
+  EXPECT_LT(report.bytes_after, report.bytes_before);
+  // The store goes on working on the new file, with everything else intact.
+  EXPECT_EQ(storage->raw_data().count("kept"), 300u);
+  EXPECT_EQ(storage->raw_data().count("gone"), 0u);
+  EXPECT_TRUE(storage->check_integrity(true).consistent());
+  storage->raw_data().store(make_raw("after", "kept", 500));
+  storage->close();
+  EXPECT_EQ(file_bytes(path_).find(secret), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(path_ + ".wal"));
+  EXPECT_FALSE(std::filesystem::exists(path_ + ".rewrite"));
+  EXPECT_EQ(open()->raw_data().count("kept"), 301u);
+}
+
+TEST_F(DuckDbBackendTest, PurgeRefusesWhileAnotherStoreOfTheProcessHasTheFile) {
+  auto first = open();
+  auto second = open();
+  first->raw_data().store(make_raw("a", "o", 1));
+  EXPECT_THROW(first->purge(), StorageError);
+  // Both still work after the refusal.
+  EXPECT_EQ(second->raw_data().count("o"), 1u);
+  EXPECT_EQ(first->raw_data().count("o"), 1u);
 }
 
 }  // namespace

@@ -149,6 +149,15 @@ struct IntegrityReport {
   std::vector<std::string> rebuilt;
 };
 
+/// What Storage::purge() did.
+struct PurgeReport {
+  /// How the deleted content was removed ("" when the backend keeps nothing to remove).
+  std::string method;
+  std::uint64_t bytes_before = 0;  ///< Size of the store's files before (where it can tell).
+  std::uint64_t bytes_after = 0;   ///< ... and after.
+  double seconds = 0;              ///< Time taken.
+};
+
 /// What a store holds; every field is computed from the data, none is a placeholder.
 struct StorageStats {
   std::string backend;
@@ -259,6 +268,14 @@ class Storage {
     (void)thorough;
     return {};
   }
+  /// Removes what deletions left behind in the store's files, so that deleted content can no
+  /// longer be read from them by any means (the right to erasure). DuckDB: copies the live
+  /// data into a new file that replaces the old one (cost: a read and write of the whole
+  /// store; docs/duckdb.md); this store must be the only one of this process on the file.
+  /// PostgreSQL: VACUUM FULL of the schema's tables, which rewrites them and takes an
+  /// exclusive lock on each meanwhile (docs/postgresql.md). Memory: nothing to do. Throws
+  /// StorageError; on failure the store is left as it was.
+  virtual PurgeReport purge() { return {}; }
   /// Rebuilds every derived structure check_integrity() looks at from the tables, in one
   /// transaction, then runs the thorough check and returns its findings with what was rebuilt.
   /// Nothing in the tables changes. Throws StorageError.

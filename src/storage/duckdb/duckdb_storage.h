@@ -37,6 +37,8 @@ class DuckDbStorage final : public Storage {
   IntegrityReport check_integrity(bool thorough) override;
   /// Rebuilds the secondary indexes in one transaction, checkpoints, checks thoroughly.
   IntegrityReport repair() override;
+  /// Rewrites the file with only its live data (StoreContext::rewrite_file).
+  PurgeReport purge() override;
   /// Counts and group-bys in one snapshot, file and index sizes.
   StorageStats stats() override;
   /// Releases connections and the file; idempotent.

@@ -66,6 +66,13 @@ class StoreContext {
   /// the database file (and the space of deleted rows becomes reusable). Throws StorageError.
   void checkpoint();
 
+  /// Replaces the database file with a fresh copy of its live data (COPY FROM DATABASE into
+  /// "PATH.rewrite", fsynced, renamed over PATH), so nothing deleted is left in it, then opens
+  /// the new file. Waits for calls in flight and blocks new ones meanwhile. Throws
+  /// StorageError when another store of this process has the file open or the copy fails;
+  /// the original file is untouched then.
+  void rewrite_file();
+
   /// Releases every connection and the database; later calls throw. Idempotent.
   void close();
   /// True after close().
@@ -101,6 +108,7 @@ class StoreContext {
   std::shared_ptr<Database> database_;
   std::unique_ptr<Connection> writer_;
   std::unique_ptr<ConnectionPool> pool_;
+  std::size_t pool_size_ = 4;
   int schema_version_ = 0;
 };
 

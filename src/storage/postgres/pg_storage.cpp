@@ -1017,6 +1017,37 @@ class PgStorage final : public Storage {
 
   std::shared_ptr<void> read_from_primary() override { return ctx_.primary_only(); }
 
+  PurgeReport purge() override {
+    PurgeReport report;
+    const auto started = std::chrono::steady_clock::now();
+    const std::string tables_of_schema =
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = $1 AND c.relkind = 'r'";
+    const auto bytes = [&](Connection& c) {
+      return static_cast<std::uint64_t>(
+          c.exec(
+               "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint " + tables_of_schema,
+               Params().add(ctx_.schema()))
+              .int64(0, 0));
+    };
+    ctx_.write("purging deleted rows", [&](Connection& c) {
+      report.bytes_before = bytes(c);
+      // VACUUM FULL rewrites each table (and its TOAST table and indexes) into new files and
+      // drops the old ones, so no dead row version is left in any file of the table.
+      const Result tables =
+          c.exec("SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) " +
+                     tables_of_schema + " ORDER BY 1",
+                 Params().add(ctx_.schema()));
+      for (int row = 0; row < tables.rows(); ++row)
+        c.exec_simple("VACUUM FULL " + tables.str(row, 0));
+      report.bytes_after = bytes(c);
+    });
+    report.method = "VACUUM FULL of every table of schema " + ctx_.schema();
+    report.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return report;
+  }
+
  private:
   // Deletes an owner's raw events, episodes and links in one statement (the links go with
   // their episodes and raw events, ON DELETE CASCADE, and are counted before).

@@ -316,5 +316,56 @@ TEST(PostgresHostileInput, QuotesWildcardsAndSqlAreStoredAndFoundVerbatim) {
   EXPECT_FALSE(s->raw_data().get("\xff\xfe").has_value());
 }
 
+// The right to erasure on PostgreSQL: a delete leaves dead row versions in the table's files
+// until VACUUM FULL (purge()) rewrites them.
+TEST(PostgresErasure, PurgeLeavesNoDeletedTextInTheTablesFiles) {
+  const std::string schema = unique_schema("purge");
+  auto storage = open_storage(pg_config(schema));
+  const std::string secret = "Zanzibar-harbour-secret-4711";
+  std::vector<RawEvent> events;
+  for (int i = 0; i < 50; ++i) {
+    for (const std::string owner : {"gone", "kept"}) {
+      RawEvent e;
+      e.data_id = owner + "-" + std::to_string(i);
+      e.owner_id = owner;
+      e.data_type = DataType::kConversation;
+      e.content = {{"speaker_id", "u"},
+                   {"content", (owner == "gone" ? secret : std::string("plain words")) + " " +
+                                   std::to_string(i)}};
+      e.temporal_info.timestamp = make_timestamp(2024, 3, 1) + std::chrono::minutes(i);
+      events.push_back(std::move(e));
+    }
+  }
+  storage->raw_data().store_batch(events);
+  auto admin = admin_connection();
+  const std::string data_dir = admin->exec_simple("SHOW data_directory").str(0, 0);
+  if (!fs::exists(data_dir)) GTEST_SKIP() << "the server's data directory is not on this machine";
+  // True when a file of the schema's tables (or their TOAST tables) holds the secret.
+  const auto files_hold_secret = [&] {
+    admin->exec_simple("CHECKPOINT");  // dirty pages reach the files
+    const pg::Result files = admin->exec(
+        "SELECT pg_relation_filepath(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = "
+        "c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r' UNION ALL "
+        "SELECT pg_relation_filepath(c.reltoastrelid) FROM pg_class c JOIN pg_namespace n ON "
+        "n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r' AND c.reltoastrelid <> 0",
+        pg::Params().add(schema));
+    for (int row = 0; row < files.rows(); ++row) {
+      const fs::path file = fs::path(data_dir) / files.str(row, 0);
+      std::ifstream in(file, std::ios::binary);
+      std::stringstream bytes;
+      bytes << in.rdbuf();
+      if (bytes.str().find(secret) != std::string::npos) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(files_hold_secret()) << "the stored text is not in the table files";
+  storage->delete_owner("gone");
+  ASSERT_TRUE(files_hold_secret()) << "a plain delete already leaves no trace here";
+  const PurgeReport report = storage->purge();
+  EXPECT_THAT(report.method, HasSubstr("VACUUM FULL"));
+  EXPECT_FALSE(files_hold_secret());
+  EXPECT_EQ(storage->raw_data().count("kept"), 50u);
+}
+
 }  // namespace
 }  // namespace nemori::testing
