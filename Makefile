@@ -7,6 +7,7 @@
 #                   in build-fuzz/), then the tests again under ASan+UBSan in build-asan/
 #   make test-fast  setup + build + ctest, no sanitizer build
 #   make format     clang-format -i on our sources
+#   make crash-test the crash harness with 50 kills per command (CRASH_KILLS=N to change)
 #   make fuzz       only the fuzz run (FUZZ_SECONDS=600 make fuzz for a longer one)
 #   make clean      remove build/, build-asan/ and build-fuzz/ (distclean also removes third_party/)
 #
@@ -47,7 +48,7 @@ export POSTGRESQL_TEST_URL="$${POSTGRESQL_TEST_URL:-$$NEMORI_TEST_POSTGRES_URL}"
 $(1)
 endef
 
-.PHONY: all setup build build-asan run test test-fast fuzz format format-check clean distclean
+.PHONY: all setup build build-asan run test test-fast crash-test fuzz format format-check clean distclean
 
 all: build
 
@@ -78,7 +79,13 @@ test: setup
 	$(call with_pg,$(CTEST) --test-dir build)
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 	@$(MAKE) --no-print-directory build-asan
-	$(call with_pg,$(ASAN_ENV) $(CTEST) --test-dir build-asan)
+	$(call with_pg,$(ASAN_ENV) NEMORI_CRASH_KILLS=1 $(CTEST) --test-dir build-asan)
+
+# The crash harness alone, with many kills per command (tests/crash/, docs/duckdb.md).
+CRASH_KILLS ?= 50
+crash-test: setup
+	@$(MAKE) --no-print-directory build
+	$(call with_pg,NEMORI_CRASH_KILLS=$(CRASH_KILLS) build/tests/nemori_crash_tests)
 
 fuzz: setup
 	@$(MAKE) --no-print-directory build
