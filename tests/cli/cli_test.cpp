@@ -11,6 +11,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -327,6 +328,30 @@ TEST(CliHostileInput, ExportWritesThroughFifosAndDevicesAndFollowsSymlinks) {
   for (const auto& entry : std::filesystem::directory_iterator(dir.path)) {
     EXPECT_EQ(entry.path().filename().string().find(".partial"), std::string::npos) << entry.path();
   }
+}
+
+TEST(CliIngest, IngestingTheSameFileTwiceStoresNothingTheSecondTime) {
+  ScratchDir dir("twice");
+  const std::string url = "--storage duckdb://" + (dir.path / "store.duckdb").string();
+  for (int round = 0; round < 3; ++round) {
+    const auto r = run("ingest " + kSample + " --owner maya --process " + url);
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(has(r, round == 0 ? ": 41 new, 0 already stored" : ": 0 new, 41 already stored"))
+        << "round " << round << ": " << r.out;
+  }
+  const auto stats = run("stats --json " + url);
+  ASSERT_EQ(stats.code, 0) << stats.out;
+  const auto j = nlohmann::json::parse(stats.out);
+  EXPECT_EQ(j["total_raw_data"], 41);
+  ASSERT_EQ(run("ingest " + kSample + " --owner maya --process --storage duckdb://" +
+                (dir.path / "once.duckdb").string())
+                .code,
+            0);
+  const auto single = nlohmann::json::parse(
+      run("stats --json --storage duckdb://" + (dir.path / "once.duckdb").string()).out);
+  // Three ingests build what one does.
+  EXPECT_EQ(j["total_episodes"], single["total_episodes"]);
+  EXPECT_EQ(j["total_links"], single["total_links"]);
 }
 
 }  // namespace
