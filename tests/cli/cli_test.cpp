@@ -13,24 +13,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "nemori_command.h"
+
 namespace {
 
-struct Run {
-  int code = -1;
-  std::string out;  ///< stdout and stderr together
-};
-
-Run run(const std::string& args) {
-  const std::string command = std::string(NEMORI_BINARY) + " " + args + " 2>&1";
-  Run r;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) r.out += buffer.data();
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using Run = nemori::test::CommandRun;
+const auto run = nemori::test::run_nemori;
 
 const std::string kData = NEMORI_TEST_DATA_DIR;
 const std::string kSample = std::string(NEMORI_SOURCE_DIR) + "/data/samples/maya.jsonl";

@@ -80,12 +80,18 @@ CliRun nemori(const std::string& args, const fs::path& scratch) {
 }
 
 // Starts `nemori ARGS` as a child (output discarded) and returns its pid.
-pid_t spawn_nemori(const std::vector<std::string>& args) {
+// Starts `nemori ARGS` as a child and returns its pid. Its stdout goes to `stdout_fd` (the
+// write end of a pipe, closed in the child with `other_fd`, the read end), or to /dev/null
+// when it is -1; its stderr always to /dev/null.
+pid_t spawn_nemori(const std::vector<std::string>& args, int stdout_fd = -1, int other_fd = -1) {
   const pid_t pid = fork();
   if (pid != 0) return pid;
   const int null_fd = open("/dev/null", O_WRONLY);
-  dup2(null_fd, STDOUT_FILENO);
+  dup2(stdout_fd >= 0 ? stdout_fd : null_fd, STDOUT_FILENO);
   dup2(null_fd, STDERR_FILENO);
+  for (int fd : {stdout_fd, other_fd}) {
+    if (fd >= 0) close(fd);
+  }
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(NEMORI_BINARY));
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -120,20 +126,7 @@ bool run_and_kill(const std::vector<std::string>& args, std::chrono::microsecond
 bool kill_after_output(const std::vector<std::string>& args, const std::string& marker) {
   int out[2];
   if (pipe(out) != 0) return false;
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], STDOUT_FILENO);
-    close(out[0]);
-    close(out[1]);
-    const int null_fd = open("/dev/null", O_WRONLY);
-    dup2(null_fd, STDERR_FILENO);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(NEMORI_BINARY));
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(NEMORI_BINARY, argv.data());
-    _exit(127);
-  }
+  const pid_t pid = spawn_nemori(args, out[1], out[0]);
   close(out[1]);
   std::string seen;
   std::array<char, 4096> buffer{};

@@ -16,28 +16,15 @@
 #include "nemori/core/raw_event.h"
 #include "nemori/core/time.h"
 #include "nemori/storage/factory.h"
+#include "nemori_command.h"
 
 namespace nemori {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CliRun {
-  int code = -1;
-  std::string out;  ///< stdout and stderr together
-};
-
-CliRun run(const std::string& args) {
-  const std::string command = std::string(NEMORI_BINARY) + " " + args + " 2>&1";
-  CliRun r;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) r.out += buffer.data();
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using CliRun = test::CommandRun;
+const auto run = test::run_nemori;
 
 std::vector<RawEvent> events_of(const std::string& owner, int count) {
   std::vector<RawEvent> events;

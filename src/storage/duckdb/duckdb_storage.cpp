@@ -38,22 +38,11 @@ OwnerDeletion DuckDbStorage::delete_owner(const std::string& owner_id) {
   if (owner_id.empty()) {
     throw ValidationError("owner_id", "is required (delete_owner never means every owner)");
   }
-  return ctx_.write([&](Connection& connection) {
-    OwnerDeletion deleted;
-    // Links of the owner's episodes, and links from other owners' episodes to its raw events.
-    deleted.links = connection
-                        .run(
-                            "DELETE FROM episode_raw_data WHERE owner_id = ? "
-                            "OR episode_id IN (SELECT episode_id FROM episodes WHERE owner_id = ?) "
-                            "OR raw_data_id IN (SELECT data_id FROM raw_data WHERE owner_id = ?)",
-                            {owner_id, owner_id, owner_id})
-                        .rows_changed();
-    deleted.episodes =
-        connection.run("DELETE FROM episodes WHERE owner_id = ?", {owner_id}).rows_changed();
-    deleted.raw_events =
-        connection.run("DELETE FROM raw_data WHERE owner_id = ?", {owner_id}).rows_changed();
-    return deleted;
-  });
+  // Links of the owner's episodes, links from other owners' episodes to its raw events, its
+  // episodes and raw events: one transaction (write_batch.cpp).
+  WriteBatch batch;
+  batch.delete_owners.push_back(owner_id);
+  return apply(batch).deleted;
 }
 
 std::vector<std::string> DuckDbStorage::list_owners() {
