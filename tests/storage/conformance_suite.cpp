@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <set>
 #include <sstream>
 #include <string>
@@ -1995,6 +1996,22 @@ TEST_P(StorageConformanceTest, RestoreReplaceWithAFailureLateInTheDumpLeavesTheT
   std::istringstream twice(text);
   EXPECT_THROW(restore_dump(*storage, twice, true, 1000, {}, false), ValidationError);
   EXPECT_EQ(dump_text(*storage), before);
+}
+
+TEST_P(StorageConformanceTest, LockOwnerIsExclusivePerOwnerUntilReleased) {
+  std::shared_ptr<void> held = storage->lock_owner("alice");
+  std::atomic<bool> acquired{false};
+  std::thread waiter([&] {
+    std::shared_ptr<void> second = storage->lock_owner("alice");
+    acquired = true;
+  });
+  // Another owner is free meanwhile.
+  EXPECT_NE(storage->lock_owner("bob"), nullptr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(acquired) << "a second holder got alice while the first held her";
+  held.reset();
+  waiter.join();
+  EXPECT_TRUE(acquired);
 }
 
 }  // namespace nemori::testing

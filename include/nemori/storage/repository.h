@@ -254,6 +254,14 @@ class Storage {
   /// must see every committed row (export, migrate) never reads a lagging read replica.
   /// Backends without replicas return a handle that does nothing. Never throws.
   virtual std::shared_ptr<void> read_from_primary() { return nullptr; }
+  /// Waits until no one else holds `owner_id`, then holds it until the returned handle is
+  /// destroyed: the right to build that owner's episodes, exclusive across threads and, on
+  /// PostgreSQL, across every process using the database (a session advisory lock on a
+  /// connection the handle keeps; the server releases it if the process dies). DuckDB and
+  /// memory stores are reached by one process only, so a lock inside the process is enough
+  /// there (DuckDB: one per file, shared by every store of the process on it). The handle must
+  /// not outlive the Storage. Throws StorageError (PostgreSQL: the server cannot be reached).
+  virtual std::shared_ptr<void> lock_owner(const std::string& owner_id);
   /// Every owner with at least one raw event or episode, sorted.
   virtual std::vector<std::string> list_owners() = 0;
   /// Probes the backend (a trivial query); never throws.

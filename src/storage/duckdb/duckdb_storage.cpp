@@ -8,6 +8,7 @@
 #include "nemori/core/error.h"
 #include "storage/backends.h"
 #include "storage/duckdb/index_check.h"
+#include "storage/owner_lock.h"
 
 namespace nemori::detail {
 
@@ -95,6 +96,12 @@ IntegrityReport DuckDbStorage::repair() {
   IntegrityReport report = check_integrity(true);
   report.rebuilt = rebuilt;
   return report;
+}
+
+std::shared_ptr<void> DuckDbStorage::lock_owner(const std::string& owner_id) {
+  const std::filesystem::path& path = ctx_.database().path();
+  if (path.empty()) return Storage::lock_owner(owner_id);  // in memory: this store alone
+  return hold_owner_in_process("duckdb:" + path.string(), owner_id);
 }
 
 PurgeReport DuckDbStorage::purge() {

@@ -39,6 +39,8 @@ class DuckDbStorage final : public Storage {
   IntegrityReport repair() override;
   /// Rewrites the file with only its live data (StoreContext::rewrite_file).
   PurgeReport purge() override;
+  /// An in-process hold per file and owner (one process has the file).
+  std::shared_ptr<void> lock_owner(const std::string& owner_id) override;
   /// Counts and group-bys in one snapshot, file and index sizes.
   StorageStats stats() override;
   /// Releases connections and the file; idempotent.

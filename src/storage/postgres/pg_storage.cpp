@@ -1017,6 +1017,20 @@ class PgStorage final : public Storage {
 
   std::shared_ptr<void> read_from_primary() override { return ctx_.primary_only(); }
 
+  // A session advisory lock on the primary, keyed by schema and owner, on a connection the
+  // handle keeps: released by the handle, or by the server when the process dies.
+  std::shared_ptr<void> lock_owner(const std::string& owner_id) override {
+    const std::string key = ctx_.schema() + '\n' + owner_id;
+    auto lease = std::make_shared<Pool::Lease>(ctx_.primary().acquire("locking an owner"));
+    (*lease)->exec("SELECT pg_advisory_lock(hashtextextended($1, 0))", Params().add(key));
+    return std::shared_ptr<void>(lease.get(), [lease, key](void*) {
+      try {
+        (*lease)->exec("SELECT pg_advisory_unlock(hashtextextended($1, 0))", Params().add(key));
+      } catch (...) {  // a dead connection: the server has released the lock with it
+      }
+    });
+  }
+
   PurgeReport purge() override {
     PurgeReport report;
     const auto started = std::chrono::steady_clock::now();

@@ -1,8 +1,15 @@
 // Backup and restore with pg_dump / pg_restore, full-text search, the read replica, statistics
 // and hostile input on the PostgreSQL backend.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <gmock/gmock.h>
 
@@ -365,6 +372,42 @@ TEST(PostgresErasure, PurgeLeavesNoDeletedTextInTheTablesFiles) {
   EXPECT_THAT(report.method, HasSubstr("VACUUM FULL"));
   EXPECT_FALSE(files_hold_secret());
   EXPECT_EQ(storage->raw_data().count("kept"), 50u);
+}
+
+// Two processes on one database: an owner held by one is not given to the other, and is
+// given once the holder is killed (the server drops its session and its advisory lock).
+TEST(PostgresOwnerLock, AnOwnerHeldByAKilledProcessIsReleasedByTheServer) {
+  const std::string schema = unique_schema("lock");
+  auto storage = open_storage(pg_config(schema));
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto mine = open_storage(pg_config(schema));
+    std::shared_ptr<void> held = mine->lock_owner("alice");
+    char c = 'x';
+    if (write(ready[1], &c, 1) != 1) _exit(2);
+    pause();  // held until killed
+    _exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  std::atomic<bool> acquired{false};
+  std::thread waiter([&] {
+    std::shared_ptr<void> mine = storage->lock_owner("alice");
+    acquired = true;
+  });
+  EXPECT_NE(storage->lock_owner("bob"), nullptr);  // other owners are free
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(acquired) << "alice was given while another process held her";
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  waiter.join();  // returns once the server has noticed the dead session
+  EXPECT_TRUE(acquired);
+  close(ready[0]);
+  close(ready[1]);
 }
 
 }  // namespace
