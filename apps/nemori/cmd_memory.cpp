@@ -10,6 +10,7 @@
 #include "nemori/core/error.h"
 #include "nemori/core/input_formats.h"
 #include "nemori/core/json.h"
+#include "nemori/eval/locomo.h"
 #include "nemori/memory/memory_system.h"
 #include "nemori/storage/factory.h"
 
@@ -21,6 +22,28 @@ std::unique_ptr<MemorySystem> open_memory(const StorageOption& storage) {
   MemoryConfig config;
   config.storage = parse_storage_url(storage.resolved());
   return MemorySystem::open(config);
+}
+
+// Raw events of `owner` that are stored but not yet in any episode.
+std::size_t pending_events(MemorySystem& memory, const std::string& owner) {
+  RawDataQuery query;
+  query.owner_ids = {owner};
+  query.processed = false;
+  query.limit = 0;
+  return memory.storage().raw_data().search(query).total_count;
+}
+
+// Says on stderr how many raw events of `owner` wait for 'nemori process', if any.
+void note_pending(MemorySystem& memory, const std::string& owner, const StorageOption& storage) {
+  const std::size_t pending = pending_events(memory, owner);
+  if (pending == 0) return;
+  std::string command = "nemori process --owner " + owner;
+  if (!storage.url.empty()) command += " --storage " + mask_password(storage.url);
+  std::fprintf(stderr,
+               "nemori: note: %zu raw event%s of %s %s not in episodes yet, so search does not "
+               "see %s: run '%s' to build them\n",
+               pending, pending == 1 ? "" : "s", owner.c_str(), pending == 1 ? "is" : "are",
+               pending == 1 ? "it" : "them", command.c_str());
 }
 
 SearchMode parse_mode(const std::string& mode) {
@@ -58,6 +81,28 @@ void print_hits(const MemorySearchResponse& response, bool as_json) {
   }
 }
 
+// "7 conversations, 1347 questions" when `path` is a LoCoMo file, else nullopt.
+std::optional<std::string> locomo_summary(const std::string& path) {
+  std::string text;
+  try {
+    text = read_text_file(path);
+  } catch (const Error&) {
+    return std::nullopt;  // read_records_file reports it
+  }
+  if (text.find("\"conversation\"") == std::string::npos) return std::nullopt;
+  try {
+    const auto j = parse_json(text, path);
+    if (!is_locomo(j)) return std::nullopt;
+    const auto conversations = parse_locomo(j);
+    std::size_t questions = 0;
+    for (const auto& c : conversations) questions += c.questions.size();
+    return std::to_string(conversations.size()) + " conversations, " + std::to_string(questions) +
+           " questions";
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
 // What the files of one `ingest` hold, read and checked, nothing written yet.
 struct IngestInput {
   std::vector<Message> messages;
@@ -80,9 +125,19 @@ IngestInput read_ingest_files(const std::vector<std::string>& paths, const std::
     if (bad_files.empty() || bad_files.back() != path) bad_files.push_back(path);
   };
   std::unordered_map<std::string, std::string> raw_places;  // data_id -> "PATH:LINE"
+  bool record_problems = false;
   for (const auto& path : paths) {
     InputFile file;
     try {
+      if (const auto locomo = locomo_summary(path)) {
+        std::fprintf(stderr,
+                     "%s: is a LoCoMo evaluation file (%s): 'nemori eval locomo %s' evaluates "
+                     "it; ingest reads messages and raw events (docs/formats.md)\n",
+                     path.c_str(), locomo->c_str(), path.c_str());
+        ++problems;
+        bad_files.push_back(path);
+        continue;
+      }
       file = read_records_file(path);
     } catch (const ValidationError& e) {  // cannot be read
       std::fprintf(stderr, "%s\n", e.what());
@@ -90,6 +145,7 @@ IngestInput read_ingest_files(const std::vector<std::string>& paths, const std::
       bad_files.push_back(path);
       continue;
     }
+    record_problems = record_problems || !file.errors.empty();
     for (const auto& e : file.errors) report(path, path + ":" + std::to_string(e.line), e.message);
     for (const auto& r : file.records) {
       const std::string place = path + ":" + std::to_string(r.line);
@@ -132,7 +188,8 @@ IngestInput read_ingest_files(const std::vector<std::string>& paths, const std::
     throw ValidationError(std::to_string(problems) + (problems == 1 ? " problem" : " problems") +
                           " in " + files +
                           "; nothing was stored (the files of one ingest are "
-                          "stored together or not at all; run 'nemori validate FILE')");
+                          "stored together or not at all" +
+                          (record_problems ? "; run 'nemori validate FILE')" : ")"));
   }
   return input;
 }
@@ -205,7 +262,9 @@ void register_memory_commands(CLI::App& app) {
         "ingest", "Store messages or raw events from JSON/JSONL files for one owner");
     add_storage_option(*cmd, o->storage);
     cmd->add_option("files", o->files, "Files to ingest (see docs/formats.md)")->required();
-    cmd->add_option("--owner", o->owner, "Owner (tenant) of the data")->required();
+    cmd->add_option("--owner", o->owner, "Owner (tenant) of the data")
+        ->required()
+        ->check(owner_id_check());
     cmd->add_option("--source", o->source, "Source label stored with each event");
     cmd->add_flag("--process", o->process, "Build episodes right after storing");
     set_action(*cmd, [o]() -> int {
@@ -217,7 +276,10 @@ void register_memory_commands(CLI::App& app) {
       if (o->process) {
         const auto r = memory->process(o->owner);
         std::printf("built %zu episodes from %zu raw events\n", r.episodes, r.raw_events);
+      } else if (!is_ephemeral(o->storage.resolved())) {
+        note_pending(*memory, o->owner, o->storage);
       }
+      note_if_ephemeral(o->storage.resolved(), "what was stored");
       return 0;
     });
   }
@@ -230,7 +292,8 @@ void register_memory_commands(CLI::App& app) {
     auto* cmd = app.add_subcommand(
         "process", "Build episodes from unprocessed raw events (one owner, or all)");
     add_storage_option(*cmd, o->storage);
-    cmd->add_option("--owner", o->owner, "Only this owner (default: every owner)");
+    cmd->add_option("--owner", o->owner, "Only this owner (default: every owner)")
+        ->check(owner_id_check());
     set_action(*cmd, [o]() -> int {
       auto memory = open_memory(o->storage);
       const auto r = o->owner.empty() ? memory->process_all() : memory->process(o->owner);
@@ -249,9 +312,11 @@ void register_memory_commands(CLI::App& app) {
     auto* cmd = app.add_subcommand("search", "Find an owner's episodes for a query");
     add_storage_option(*cmd, o->storage);
     cmd->add_option("query", o->query, "What to look for")->required();
-    cmd->add_option("--owner", o->owner, "Owner to search")->required();
-    cmd->add_option("-k,--limit", o->limit, "Episodes to return")->check(CLI::PositiveNumber);
-    cmd->add_option("--mode", o->mode, "bm25, vector or hybrid");
+    cmd->add_option("--owner", o->owner, "Owner to search")->required()->check(owner_id_check());
+    cmd->add_option("-k,--limit", o->limit, "Episodes to return (at least 1)")
+        ->check(at_least_one());
+    cmd->add_option("--mode", o->mode, "bm25 (default), vector or hybrid")
+        ->check(one_of({"bm25", "vector", "hybrid"}));
     cmd->add_option("--neighbours", o->neighbours, "Add N episodes before/after each hit");
     cmd->add_option("--budget", o->budget, "Word budget of the whole result (0 = none)");
     cmd->add_flag("--messages", o->messages, "Search raw messages instead of episodes");
@@ -276,6 +341,7 @@ void register_memory_commands(CLI::App& app) {
       request.neighbours = o->neighbours;
       request.word_budget = o->budget;
       print_hits(memory->search(request), o->json);
+      note_pending(*memory, o->owner, o->storage);
       return 0;
     });
   }
@@ -289,13 +355,28 @@ void register_memory_commands(CLI::App& app) {
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("episodes", "List an owner's episodes, newest first");
     add_storage_option(*cmd, o->storage);
-    cmd->add_option("--owner", o->owner, "Owner")->required();
-    cmd->add_option("-n,--limit", o->limit, "How many");
-    cmd->add_option("--offset", o->offset, "Skip this many");
+    cmd->add_option("--owner", o->owner, "Owner")->required()->check(owner_id_check());
+    cmd->add_option("-n,--limit", o->limit, "How many (at least 1)")->check(at_least_one());
+    cmd->add_option("--offset", o->offset, "Skip this many (below the owner's episode count)");
     cmd->add_flag("--json", o->json, "Print JSONL, one episode a line");
     set_action(*cmd, [o]() -> int {
       auto memory = open_memory(o->storage);
-      for (const auto& e : memory->list_episodes(o->owner, o->limit, o->offset)) {
+      const auto page = memory->list_episodes(o->owner, o->limit, o->offset);
+      if (page.empty()) {
+        EpisodeQuery query;
+        query.owner_ids = {o->owner};
+        query.limit = 0;
+        const std::size_t total = memory->storage().episodes().search(query).total_count;
+        if (o->offset > 0 && total > 0 && o->offset >= total) {
+          throw ValidationError("--offset", std::to_string(o->offset) +
+                                                " is past the end: " + o->owner + " has " +
+                                                std::to_string(total) + " episodes (use an " +
+                                                "offset below " + std::to_string(total) + ")");
+        }
+        if (!o->json) std::printf("(no episodes of %s)\n", o->owner.c_str());
+        note_pending(*memory, o->owner, o->storage);
+      }
+      for (const auto& e : page) {
         if (o->json) {
           std::printf("%s\n", to_json(e).dump().c_str());
         } else {
@@ -316,7 +397,7 @@ void register_memory_commands(CLI::App& app) {
     auto* cmd =
         app.add_subcommand("delete-owner", "Delete every raw event, episode and link of one owner");
     add_storage_option(*cmd, o->storage);
-    cmd->add_option("owner", o->owner, "Owner to delete")->required();
+    cmd->add_option("owner", o->owner, "Owner to delete")->required()->check(owner_id_check());
     cmd->add_flag("--purge", o->purge,
                   "PostgreSQL: also VACUUM FULL the tables so no file keeps the deleted text "
                   "(DuckDB files are always rewritten)");
@@ -352,7 +433,8 @@ void register_memory_commands(CLI::App& app) {
         "demo", "Ingest a sample conversation, build its episodes and answer a few queries");
     add_storage_option(*cmd, o->storage);
     cmd->add_option("--file", o->file, "Conversation to ingest (JSONL of messages)");
-    cmd->add_option("--owner", o->owner, "Owner to use (its previous data is replaced)");
+    cmd->add_option("--owner", o->owner, "Owner to use (its previous data is replaced)")
+        ->check(owner_id_check());
     cmd->add_option("--query", o->queries, "Queries to run (repeatable)");
     set_action(*cmd, [o]() -> int {
       if (!std::filesystem::exists(o->file)) {

@@ -153,9 +153,18 @@ void register_storage_commands(CLI::App& app) {
     cmd->add_flag("--no-verify", *no_verify,
                   "Skip the checksums (also reads version 1 dumps, which have none)");
     cmd->add_option("--batch-size", *batch, "Accepted for compatibility (one transaction)")
-        ->check(CLI::PositiveNumber);
+        ->check(at_least_one());
     set_action(*cmd, [storage, input, replace, no_verify, batch]() -> int {
       auto store = open_storage(storage->resolved());
+      if (!*replace) {
+        if (const auto owners = store->list_owners(); !owners.empty()) {
+          throw ValidationError("import: the target store is not empty (" +
+                                std::to_string(owners.size()) +
+                                (owners.size() == 1 ? " owner" : " owners") +
+                                "); import into an empty store, or pass --replace to replace "
+                                "its data in the same transaction");
+        }
+      }
       DumpCounts counts;
       if (*input == "-") {
         counts = restore_dump(*store, std::cin, *replace, *batch, {}, !*no_verify);
@@ -167,6 +176,7 @@ void register_storage_commands(CLI::App& app) {
       }
       std::fprintf(stderr, "imported %zu raw events, %zu episodes, %zu links\n", counts.raw_events,
                    counts.episodes, counts.links);
+      note_if_ephemeral(storage->resolved(), "the import");
       return 0;
     });
   }
@@ -178,7 +188,7 @@ void register_storage_commands(CLI::App& app) {
                                    "Copy a whole store into another backend and verify the counts");
     cmd->add_option("--from", *from, "Source storage URL")->required();
     cmd->add_option("--to", *to, "Target storage URL (must be empty)")->required();
-    cmd->add_option("--batch-size", *batch, "Records per transaction")->check(CLI::PositiveNumber);
+    cmd->add_option("--batch-size", *batch, "Records per transaction")->check(at_least_one());
     set_action(*cmd, [from, to, batch]() -> int {
       auto source = open_storage(*from);
       auto target = open_storage(*to);
@@ -187,6 +197,7 @@ void register_storage_commands(CLI::App& app) {
           "migrated %zu raw events, %zu episodes, %zu links from %s to %s; counts verified\n",
           counts.raw_events, counts.episodes, counts.links, mask_password(*from).c_str(),
           mask_password(*to).c_str());
+      note_if_ephemeral(*to, "the copy");
       return 0;
     });
   }

@@ -30,6 +30,64 @@ void add_storage_option(CLI::App& command, StorageOption& option) {
                      "duckdb:///./nemori.duckdb)");
 }
 
+const CLI::Validator& at_least_one() {
+  static const CLI::Validator check(
+      [](std::string& value) -> std::string {
+        std::size_t used = 0;
+        unsigned long long n = 0;
+        try {
+          n = std::stoull(value, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != value.size() || value.find('-') != std::string::npos) {
+          return "must be a whole number of at least 1 (got \"" + value + "\")";
+        }
+        if (n < 1) return "must be at least 1 (got " + value + ")";
+        return {};
+      },
+      "N>=1");
+  return check;
+}
+
+const CLI::Validator& owner_id_check() {
+  static const CLI::Validator check(
+      [](std::string& value) -> std::string {
+        if (value.find_first_not_of(" \t\r\n\v\f") == std::string::npos) {
+          return "an owner id must not be empty or only white space (got \"" + value + "\")";
+        }
+        return {};
+      },
+      "OWNER");
+  return check;
+}
+
+CLI::Validator one_of(std::vector<std::string> valid) {
+  std::string names;
+  for (const auto& v : valid) names += (names.empty() ? "" : ", ") + v;
+  return CLI::Validator(
+      [valid = std::move(valid), names](std::string& value) -> std::string {
+        for (const auto& v : valid) {
+          if (v == value) return {};
+        }
+        return "unknown value \"" + value + "\" (valid: " + names + ")";
+      },
+      "{" + names + "}");
+}
+
+bool is_ephemeral(const std::string& url) {
+  return url.rfind("memory:", 0) == 0;
+}
+
+void note_if_ephemeral(const std::string& url, const std::string& what) {
+  if (!is_ephemeral(url)) return;
+  std::fprintf(stderr,
+               "nemori: note: %s went into memory://, which ends with this command: nothing "
+               "was kept (use --storage duckdb:///path/file.duckdb or postgresql://... to keep "
+               "it)\n",
+               what.c_str());
+}
+
 Action& chosen_action() {
   static Action action;
   return action;

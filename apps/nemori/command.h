@@ -4,6 +4,7 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -18,6 +19,23 @@ struct StorageOption {
 
 /// Adds `--storage URL` to a subcommand.
 void add_storage_option(CLI::App& command, StorageOption& option);
+
+/// A check for a count option (-k, --batch-size...): a whole number of at least 1. Fails with
+/// "--limit: must be at least 1 (got 0)", a usage error.
+const CLI::Validator& at_least_one();
+
+/// A check for an owner id: not empty and not only white space.
+const CLI::Validator& owner_id_check();
+
+/// A check that the value is one of `valid`: "--mode: unknown value "x" (valid: a, b)".
+CLI::Validator one_of(std::vector<std::string> valid);
+
+/// True when `url` names a store that ends with the process (memory://).
+bool is_ephemeral(const std::string& url);
+
+/// Prints on stderr that a memory:// store kept nothing of what `what` wrote, and how to keep
+/// it; does nothing for any other URL.
+void note_if_ephemeral(const std::string& url, const std::string& what);
 
 /// A subcommand's action: returns the process exit code (0 ok, 1 runtime error).
 using Action = std::function<int()>;
