@@ -2,7 +2,8 @@
 #
 #   make setup      install Debian packages and fetch DuckDB (scripts/setup.sh; root, idempotent)
 #   make build      configure and build in build/ (RelWithDebInfo, Ninja)
-#   make run        setup + build, then the demo (scripts/run-demo.sh); extra args: ARGS="..."
+#   make run        setup (unless done) + build the `nemori` command only, then the demo
+#                   (scripts/run-demo.sh); extra args: ARGS="..."
 #   make test       setup + build + ctest, a bounded fuzz run (scripts/fuzz.sh, FUZZ_SECONDS=60
 #                   in build-fuzz/), then the tests again under ASan+UBSan in build-asan/
 #   make test-fast  setup + build + ctest, no sanitizer build
@@ -64,11 +65,17 @@ build-asan:
 	  -DNEMORI_SANITIZE=ON -DNEMORI_BUILD_BENCH=OFF $(CMAKE_ARGS)
 	cmake --build build-asan -j$(JOBS)
 
-# Sub-makes keep the order setup -> build -> run/test even under `make -j`.
-run: setup
-	@$(MAKE) --no-print-directory build
+# `make run` builds only the `nemori` command the demo needs (not the tests), and runs
+# scripts/setup.sh only when it has never completed here: the DuckDB stamp it writes last says
+# it did (`bash scripts/setup.sh && make run` runs it once; `make setup` runs it again).
+SETUP_STAMP := third_party/duckdb/.stamp
+run:
+	@if [[ ! -f $(SETUP_STAMP) ]]; then scripts/setup.sh; fi
+	cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
+	cmake --build build -j$(JOBS) --target nemori
 	scripts/run-demo.sh $(ARGS)
 
+# Sub-makes keep the order setup -> build -> test even under `make -j`.
 test-fast: setup
 	@$(MAKE) --no-print-directory build
 	$(call with_pg,$(CTEST) --test-dir build)
