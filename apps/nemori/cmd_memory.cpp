@@ -1,9 +1,14 @@
 // Memory commands: ingest, process, search, episodes, delete-owner, demo.
+#include <unistd.h>
+
+#include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "command.h"
@@ -53,8 +58,119 @@ SearchMode parse_mode(const std::string& mode) {
   throw ValidationError("--mode", "unknown value \"" + mode + "\" (valid: bm25, vector, hybrid)");
 }
 
-// Prints hits as text (one block per episode) or JSON.
-void print_hits(const MemorySearchResponse& response, bool as_json) {
+// The words of `text` as [begin, end) byte ranges: runs of letters, digits and non-ASCII bytes.
+std::vector<std::pair<std::size_t, std::size_t>> word_spans(const std::string& text) {
+  std::vector<std::pair<std::size_t, std::size_t>> spans;
+  const auto in_word = [](unsigned char c) { return std::isalnum(c) || c >= 0x80 || c == '\''; };
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && !in_word(static_cast<unsigned char>(text[i]))) ++i;
+    const std::size_t begin = i;
+    while (i < text.size() && in_word(static_cast<unsigned char>(text[i]))) ++i;
+    if (i > begin) spans.emplace_back(begin, i);
+  }
+  return spans;
+}
+
+// How the text of a hit is shown: which query terms count and whether to mark them.
+struct HitPrinter {
+  const Tokenizer& tokenizer;
+  std::unordered_set<std::string> terms;  ///< the query's tokens
+  bool highlight = false;                 ///< bold the matching words (stdout is a terminal)
+
+  HitPrinter(const Tokenizer& t, const std::string& query) : tokenizer(t) {
+    for (auto& term : t.tokenize(query)) terms.insert(std::move(term));
+    const char* no_color = std::getenv("NO_COLOR");
+    highlight = ::isatty(STDOUT_FILENO) == 1 && (no_color == nullptr || *no_color == '\0');
+  }
+
+  // Distinct query terms in `text`.
+  std::size_t matches(const std::string& text) const {
+    std::unordered_set<std::string> seen;
+    for (const auto& token : tokenizer.tokenize(text)) {
+      if (terms.count(token) != 0) seen.insert(token);
+    }
+    return seen.size();
+  }
+
+  // The line of the episode (a message "Speaker: text", else a sentence) that holds the most
+  // query terms; a long line is narrowed to its best sentence.
+  std::string best_line(const Episode& e) const {
+    std::vector<std::string> lines;
+    std::string line;
+    for (std::size_t i = 0; i <= e.content.size(); ++i) {
+      if (i == e.content.size() || e.content[i] == '\n') {
+        if (!line.empty()) lines.push_back(line);
+        line.clear();
+      } else {
+        line += e.content[i];
+      }
+    }
+    if (lines.size() > 1) lines.erase(lines.begin());  // the "On DATE, A talked with B." frame
+    if (lines.empty()) return e.summary;
+    std::size_t best = 0, best_score = 0;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const std::size_t score = matches(lines[i]);
+      if (score > best_score) best = i, best_score = score;
+    }
+    std::string chosen = lines[best];
+    constexpr std::size_t kLong = 220;
+    if (chosen.size() <= kLong) return chosen;
+    // "Speaker: " stays; the sentence with the most terms is kept.
+    std::string speaker;
+    if (const auto colon = chosen.find(": "); colon != std::string::npos && colon < 40) {
+      speaker = chosen.substr(0, colon + 2);
+      chosen = chosen.substr(colon + 2);
+    }
+    std::vector<std::string> sentences;
+    std::size_t from = 0;
+    for (std::size_t i = 0; i < chosen.size(); ++i) {
+      const char c = chosen[i];
+      if ((c == '.' || c == '!' || c == '?') && (i + 1 == chosen.size() || chosen[i + 1] == ' ')) {
+        sentences.push_back(chosen.substr(from, i + 1 - from));
+        from = i + 2;
+      }
+    }
+    if (from < chosen.size()) sentences.push_back(chosen.substr(from));
+    std::size_t pick = 0, pick_score = 0;
+    for (std::size_t i = 0; i < sentences.size(); ++i) {
+      const std::size_t score = matches(sentences[i]);
+      if (score > pick_score) pick = i, pick_score = score;
+    }
+    std::string sentence = sentences.empty() ? chosen : sentences[pick];
+    if (sentence.size() > kLong) sentence = sentence.substr(0, kLong) + "...";
+    return speaker + (pick > 0 ? "... " : "") + sentence;
+  }
+
+  // `text` with each word that matches a query term in bold (on a terminal only).
+  std::string marked(const std::string& text) const {
+    if (!highlight || terms.empty()) return text;
+    std::string out;
+    std::size_t last = 0;
+    for (const auto& [begin, end] : word_spans(text)) {
+      const std::string word = text.substr(begin, end - begin);
+      bool hit = false;
+      for (const auto& token : tokenizer.tokenize(word)) hit = hit || terms.count(token) != 0;
+      if (!hit) continue;
+      out += text.substr(last, begin - last) + "\033[1;33m" + word + "\033[0m";
+      last = end;
+    }
+    return out + text.substr(last);
+  }
+};
+
+// "2025-03-09 09:30 UTC" for an episode's start.
+std::string short_time(Timestamp t) {
+  std::string iso = format_iso8601(t);  // 2025-03-09T09:30:00.000000+00:00
+  if (iso.size() < 16) return iso;
+  iso[10] = ' ';
+  return iso.substr(0, 16) + " UTC";
+}
+
+// Prints hits as text (one block per episode: time, title, the best-matching line with the
+// query's terms marked on a terminal) or JSON.
+void print_hits(const MemorySearchResponse& response, bool as_json, const Tokenizer& tokenizer,
+                const std::string& query) {
   if (as_json) {
     nlohmann::json hits = nlohmann::json::array();
     for (const auto& h : response.hits) {
@@ -73,11 +189,13 @@ void print_hits(const MemorySearchResponse& response, bool as_json) {
     return;
   }
   if (response.hits.empty()) std::printf("  (no episode matches)\n");
+  const HitPrinter printer(tokenizer, query);
   for (std::size_t i = 0; i < response.hits.size(); ++i) {
     const auto& h = response.hits[i];
-    std::printf("  %zu. [%.3f]%s %s\n     %s\n     evidence: %zu raw events\n", i + 1, h.score,
-                h.neighbour ? " (neighbour)" : "", h.episode.title.c_str(),
-                h.episode.summary.c_str(), h.raw_event_ids.size());
+    std::printf("  %zu. %s  %s  [%.3f]%s\n     %s\n     (%zu raw events)\n", i + 1,
+                short_time(h.episode.temporal_info.timestamp).c_str(), h.episode.title.c_str(),
+                h.score, h.neighbour ? " (neighbour)" : "",
+                printer.marked(printer.best_line(h.episode)).c_str(), h.raw_event_ids.size());
   }
 }
 
@@ -340,7 +458,7 @@ void register_memory_commands(CLI::App& app) {
       request.mode = parse_mode(o->mode);
       request.neighbours = o->neighbours;
       request.word_budget = o->budget;
-      print_hits(memory->search(request), o->json);
+      print_hits(memory->search(request), o->json, memory->tokenizer(), o->query);
       note_pending(*memory, o->owner, o->storage);
       return 0;
     });
@@ -468,7 +586,7 @@ void register_memory_commands(CLI::App& app) {
         request.limit = 2;
         const auto response = memory->search(request);
         std::printf("\nquery: %s  (%.2f ms)\n", q.c_str(), response.took_ms);
-        print_hits(response, false);
+        print_hits(response, false, memory->tokenizer(), q);
       }
       const auto stats = memory->storage().stats();
       std::printf("\nstore: %zu raw events, %zu episodes, %zu links\n", stats.total_raw_data,

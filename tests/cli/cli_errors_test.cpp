@@ -156,4 +156,23 @@ TEST(CliErrors, IngestingALocomoFilePointsAtEval) {
   EXPECT_FALSE(has(r, "nemori validate")) << "validate calls this file valid: " << r.out;
 }
 
+TEST(CliSearchOutput, EachHitShowsItsTimeTitleAndBestMatchingMessage) {
+  Scratch dir("output");
+  const std::string url = dir.url("o.duckdb");
+  ASSERT_EQ(run("ingest " + kSample + " --owner maya --process " + url).code, 0);
+  const auto r =
+      run("search \"What is the dog called and where is he from?\" --owner maya -k 1 " + url);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(has(r, "  1. 2025-03-09 09:30 UTC  ")) << "the hit's time: " << r.out;
+  EXPECT_TRUE(has(r,
+                  "Maya: Big news: we adopted a dog yesterday! A three-year-old beagle mix "
+                  "from the Riverside shelter."))
+      << "the message that answers, not only a title: " << r.out;
+  EXPECT_FALSE(has(r, "\033[")) << "no terminal codes when stdout is not a terminal: " << r.out;
+  const auto demo = run("demo --storage memory:// --file " + kSample);
+  EXPECT_EQ(demo.code, 0) << demo.out;
+  EXPECT_TRUE(has(demo, "the Riverside shelter")) << demo.out;
+  EXPECT_TRUE(has(demo, "I start on June 2nd")) << demo.out;
+}
+
 }  // namespace
