@@ -151,6 +151,9 @@ std::size_t MemorySystem::store_raw_events(std::span<const RawEvent> events) {
 ProcessResult MemorySystem::process(const std::string& owner_id) {
   require_owner(owner_id);
   std::lock_guard lock(owner_mutex(owner_id));
+  // One builder per owner across processes too (PostgreSQL: an advisory lock the server
+  // drops if this process dies), so two processes never build the same events twice.
+  const std::shared_ptr<void> held = storage_->lock_owner(owner_id);
   ProcessResult result;
   const std::vector<RawEvent> events =
       storage_->raw_data().get_unprocessed(owner_id, std::nullopt, std::nullopt);
