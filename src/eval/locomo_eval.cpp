@@ -105,7 +105,7 @@ LocomoEvalReport run_locomo_eval(const std::vector<LocomoConversation>& conversa
         latencies.push_back(ms_since(s0));
         for (const auto& hit : response.hits) {
           RankedUnit unit;
-          unit.words = word_count(hit.episode);
+          unit.words = hit.words;
           for (const auto& id : hit.raw_event_ids) {
             if (auto it = dialog_of.find(id); it != dialog_of.end())
               unit.dialog_ids.push_back(it->second);

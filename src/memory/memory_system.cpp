@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <set>
 #include <unordered_set>
 
 #include "memory/message_ids.h"
@@ -40,6 +39,23 @@ Message message_of(const RawEvent& event) {
   return m;
 }
 
+std::size_t pending_raw_events(Storage& storage, const std::string& owner_id) {
+  require_owner(owner_id);
+  RawDataQuery query;
+  query.owner_ids = {owner_id};
+  query.processed = false;
+  query.limit = 0;
+  return storage.raw_data().search(query).total_count;
+}
+
+std::map<std::string, std::size_t> pending_by_owner(Storage& storage) {
+  std::map<std::string, std::size_t> out;
+  for (const auto& owner : storage.list_owners()) {
+    if (const std::size_t n = pending_raw_events(storage, owner); n > 0) out[owner] = n;
+  }
+  return out;
+}
+
 std::unique_ptr<MemorySystem> MemorySystem::open(const MemoryConfig& config) {
   return std::make_unique<MemorySystem>(open_storage(config.storage), config);
 }
@@ -54,6 +70,8 @@ MemorySystem::MemorySystem(std::unique_ptr<Storage> storage, const MemoryConfig&
     RawDataQuery query;
     query.owner_ids = {owner_id};
     data.raw_events = store->raw_data().search(query).events;
+    for (EpisodeLink& link : store->episodes().links(owner_id))
+      data.links.emplace_back(std::move(link.episode_id), std::move(link.raw_data_id));
     return data;
   };
   retrieval_ = std::make_unique<RetrievalService>(std::move(options));
@@ -237,18 +255,21 @@ MemorySearchResponse MemorySystem::search(const MemorySearchRequest& request) {
     options.filter.until = request.time_range->end;
   }
   SearchResponse found = retrieval_->search(request.owner_id, request.query, options);
-  auto& repo = storage_->episodes();
   if (request.message_evidence) fuse_message_evidence(request, found);
+  // The hits, their neighbours and their evidence come from the owner's index (no storage
+  // round trip).
   std::vector<std::string> ids;
   ids.reserve(found.hits.size());
   for (const auto& h : found.hits) ids.push_back(h.id);
-  const auto episodes = repo.get_batch(ids);
+  const std::vector<EpisodeInContext> episodes =
+      retrieval_->episodes(request.owner_id, ids, request.neighbours);
 
-  std::set<std::string> taken;
+  std::unordered_set<std::string> taken;
   bool budget_full = false;
-  const auto add = [&](const Episode& e, const SearchHit* hit, bool neighbour) {
+  const auto add = [&](const IndexedEpisode& indexed, const SearchHit* hit, bool neighbour) {
+    const Episode& e = *indexed.episode;
     if (budget_full || e.owner_id != request.owner_id || !taken.insert(e.episode_id).second) return;
-    const std::size_t words = word_count(e);
+    const std::size_t words = indexed.words;
     if (request.word_budget > 0 && response.words + words > request.word_budget) {
       budget_full = true;
       return;
@@ -261,49 +282,29 @@ MemorySearchResponse MemorySystem::search(const MemorySearchRequest& request) {
       h.bm25_score = hit->bm25_score.value_or(0.0);
       h.vector_score = hit->vector_score.value_or(0.0);
     }
-    h.raw_event_ids = e.metadata.source_data_ids.empty() ? repo.raw_ids_for_episode(e.episode_id)
-                                                         : e.metadata.source_data_ids;
+    h.raw_event_ids = indexed.raw_event_ids;
+    h.words = words;
     response.words += words;
     response.hits.push_back(std::move(h));
   };
-  const auto neighbours_of = [&](const Episode& e, SortOrder order) {
-    EpisodeQuery q;
-    q.owner_ids = {request.owner_id};
-    q.time_range = TimeRange{};
-    if (order == SortOrder::kDesc)
-      q.time_range->end = e.temporal_info.timestamp;
-    else
-      q.time_range->start = e.temporal_info.timestamp;
-    q.sort_by = SortBy::kTimestamp;
-    q.sort_order = order;
-    q.limit = request.neighbours + 1;
-    std::vector<Episode> out;
-    for (auto& n : repo.search(q).episodes) {
-      if (n.episode_id != e.episode_id && out.size() < request.neighbours)
-        out.push_back(std::move(n));
-    }
-    return out;
-  };
   for (std::size_t i = 0; i < episodes.size() && !budget_full; ++i) {
-    if (!episodes[i]) continue;  // deleted since it was indexed
-    if (request.neighbours == 0) {
-      add(*episodes[i], &found.hits[i], false);
-      continue;
-    }
-    auto before = neighbours_of(*episodes[i], SortOrder::kDesc);
-    std::reverse(before.begin(), before.end());
-    for (const auto& n : before) add(n, nullptr, true);
-    add(*episodes[i], &found.hits[i], false);
-    for (const auto& n : neighbours_of(*episodes[i], SortOrder::kAsc)) add(n, nullptr, true);
+    if (!episodes[i].episode) continue;  // removed since it was ranked
+    for (const auto& n : episodes[i].before) add(n, nullptr, true);
+    add(*episodes[i].episode, &found.hits[i], false);
+    for (const auto& n : episodes[i].after) add(n, nullptr, true);
   }
   if (request.mark_accessed) {
+    auto& repo = storage_->episodes();
     const Timestamp now = now_utc();
+    std::vector<std::string> accessed;
     for (auto& h : response.hits) {
       if (!h.neighbour && repo.mark_accessed(h.episode.episode_id, now)) {
         ++h.episode.recall_count;
         h.episode.last_accessed = now;
+        accessed.push_back(h.episode.episode_id);
       }
     }
+    retrieval_->record_access(request.owner_id, accessed, now);
   }
   response.took_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   return response;
@@ -327,17 +328,20 @@ void MemorySystem::fuse_message_evidence(const MemorySearchRequest& request,
     fused[found.hits[rank].id] += 1.0 / (kRrf + static_cast<double>(rank + 1));
     by_id[found.hits[rank].id] = found.hits[rank];
   }
+  std::vector<std::string> message_ids;
+  message_ids.reserve(messages.hits.size());
+  for (const auto& h : messages.hits) message_ids.push_back(h.id);
+  const auto episodes_of = retrieval_->episodes_of_raw_events(request.owner_id, message_ids);
   std::unordered_map<std::string, bool> credited;  // episodes credited with their best message
-  for (std::size_t rank = 0; rank < messages.hits.size(); ++rank) {
-    for (const Episode& e : storage_->episodes().episodes_for_raw(messages.hits[rank].id)) {
-      if (e.owner_id != request.owner_id || credited[e.episode_id]) continue;
-      credited[e.episode_id] = true;
-      fused[e.episode_id] += 1.0 / (kRrf + static_cast<double>(rank + 1));
-      if (!by_id.count(e.episode_id)) {
+  for (std::size_t rank = 0; rank < episodes_of.size(); ++rank) {
+    for (const std::string& episode_id : episodes_of[rank]) {
+      if (credited[episode_id]) continue;
+      credited[episode_id] = true;
+      fused[episode_id] += 1.0 / (kRrf + static_cast<double>(rank + 1));
+      if (!by_id.count(episode_id)) {
         SearchHit hit;
-        hit.id = e.episode_id;
-        hit.timestamp = e.temporal_info.timestamp;
-        by_id[e.episode_id] = hit;
+        hit.id = episode_id;
+        by_id[episode_id] = hit;
       }
     }
   }

@@ -35,6 +35,22 @@ std::pair<std::optional<std::string>, std::optional<std::string>> Timeline::arou
   return out;
 }
 
+std::pair<std::vector<std::string>, std::vector<std::string>> Timeline::around(
+    const std::string& id, Timestamp at, std::size_t n) const {
+  std::pair<std::vector<std::string>, std::vector<std::string>> out;
+  const auto it = entries_.find({at, id});
+  if (it == entries_.end() || n == 0) return out;
+  for (auto b = it; b != entries_.begin() && out.first.size() < n;) {
+    --b;
+    out.first.push_back(b->second);
+  }
+  std::reverse(out.first.begin(), out.first.end());
+  for (auto a = std::next(it); a != entries_.end() && out.second.size() < n; ++a) {
+    out.second.push_back(a->second);
+  }
+  return out;
+}
+
 std::size_t Timeline::approximate_memory_bytes() const {
   // A red-black tree node: three pointers and a colour, then the pair.
   std::size_t bytes =

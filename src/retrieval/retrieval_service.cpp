@@ -28,6 +28,30 @@ void check_owner(const std::string& owner_id) {
   if (owner_id.empty()) throw ValidationError("owner_id", "is required");
 }
 
+std::size_t string_bytes(const std::string& s) {
+  return sizeof(std::string) + (s.size() >= sizeof(std::string) ? s.capacity() + 1 : 0);
+}
+
+std::size_t strings_bytes(const std::vector<std::string>& list) {
+  std::size_t bytes = sizeof(list);
+  for (const auto& s : list) bytes += string_bytes(s);
+  return bytes;
+}
+
+// Heap memory of an episode copy and its evidence ids, estimated (JSON fields as a guess).
+std::size_t episode_bytes(const Episode& e, const std::vector<std::string>& raw_ids) {
+  const EpisodeMetadata& m = e.metadata;
+  std::size_t bytes = sizeof(Episode) + 64 + string_bytes(e.episode_id) + string_bytes(e.owner_id) +
+                      string_bytes(e.title) + string_bytes(e.content) + string_bytes(e.summary) +
+                      strings_bytes(e.search_keywords) + strings_bytes(m.source_data_ids) +
+                      strings_bytes(m.entities) + strings_bytes(m.topics) +
+                      strings_bytes(m.emotions) + strings_bytes(m.key_points) +
+                      strings_bytes(m.time_references) + strings_bytes(m.related_episode_ids) +
+                      strings_bytes(raw_ids) + 128;  // custom_fields, structured_data
+  if (e.embedding_vector) bytes += e.embedding_vector->capacity() * sizeof(float);
+  return bytes;
+}
+
 }  // namespace
 
 struct RetrievalService::Impl {
@@ -36,14 +60,48 @@ struct RetrievalService::Impl {
     Bm25Index episodes;
     Bm25Index raw_events;
     std::optional<VectorIndex> vectors;
-    Timeline episode_timeline;  // episodes in time order, for context scoring
+    Timeline episode_timeline;  // episodes in time order, for context scoring and neighbours
+    // A copy of each indexed episode with its evidence, so a search reads no storage.
+    std::unordered_map<std::string, IndexedEpisode> records;
+    // Raw event id -> ids of the episodes built from it (in the order they were indexed).
+    std::unordered_map<std::string, std::vector<std::string>> episodes_of_raw;
+    std::size_t records_bytes = 0;  // episode_bytes() of every record
 
     // Never 0, so that even an empty resident owner counts (and can be evicted).
     std::size_t approximate_bytes() const {
       return sizeof(OwnerIndex) + 512 + episodes.approximate_memory_bytes() +
              raw_events.approximate_memory_bytes() +
              (vectors ? vectors->approximate_memory_bytes() : 0) +
-             episode_timeline.approximate_memory_bytes();
+             episode_timeline.approximate_memory_bytes() + records_bytes +
+             episodes_of_raw.size() *
+                 (sizeof(std::string) + sizeof(std::vector<std::string>) + 2 * sizeof(void*) + 48);
+    }
+
+    // Forgets the record of an episode and its raw-event entries (no-op when absent).
+    void drop_record(const std::string& episode_id) {
+      const auto it = records.find(episode_id);
+      if (it == records.end()) return;
+      for (const std::string& raw : it->second.raw_event_ids) {
+        const auto r = episodes_of_raw.find(raw);
+        if (r == episodes_of_raw.end()) continue;
+        std::erase(r->second, episode_id);
+        if (r->second.empty()) episodes_of_raw.erase(r);
+      }
+      records_bytes -= episode_bytes(*it->second.episode, it->second.raw_event_ids);
+      records.erase(it);
+    }
+
+    // Keeps a copy of the episode with its evidence ids, replacing an older version.
+    void put_record(const Episode& episode, std::vector<std::string> raw_event_ids) {
+      drop_record(episode.episode_id);
+      for (const std::string& raw : raw_event_ids) {
+        auto& list = episodes_of_raw[raw];
+        if (std::find(list.begin(), list.end(), episode.episode_id) == list.end())
+          list.push_back(episode.episode_id);
+      }
+      records_bytes += episode_bytes(episode, raw_event_ids);
+      records[episode.episode_id] = {std::make_shared<const Episode>(episode),
+                                     std::move(raw_event_ids), word_count(episode)};
     }
   };
 
@@ -90,8 +148,8 @@ struct RetrievalService::Impl {
   }
 
   std::unique_ptr<OwnerIndex> empty_index() const {
-    return std::make_unique<OwnerIndex>(
-        OwnerIndex{Bm25Index(tokenizer, options.bm25), Bm25Index(tokenizer, raw_bm25), {}, {}});
+    return std::make_unique<OwnerIndex>(OwnerIndex{
+        Bm25Index(tokenizer, options.bm25), Bm25Index(tokenizer, raw_bm25), {}, {}, {}, {}, 0});
   }
 
   std::size_t vector_dimension(std::size_t first_vector_size) const {
@@ -137,9 +195,12 @@ struct RetrievalService::Impl {
   }
 
   // Applies episodes (with their vectors) to an owner's indexes. Vectors are checked first so
-  // a dimension mismatch changes nothing.
-  void apply_episodes(OwnerIndex& index, std::span<const Episode* const> episodes,
-                      std::vector<std::optional<std::vector<float>>>& vectors) {
+  // a dimension mismatch changes nothing. `links` (episode id -> raw ids) gives the evidence of
+  // episodes without source_data_ids.
+  void apply_episodes(
+      OwnerIndex& index, std::span<const Episode* const> episodes,
+      std::vector<std::optional<std::vector<float>>>& vectors,
+      const std::unordered_map<std::string, std::vector<std::string>>* links = nullptr) {
     std::vector<VectorDocument> docs;
     for (std::size_t i = 0; i < episodes.size(); ++i) {
       if (!vectors[i]) continue;
@@ -156,6 +217,11 @@ struct RetrievalService::Impl {
         index.episode_timeline.remove(e.episode_id, old->timestamp);
       index.episodes.upsert(document_from_episode(e));
       index.episode_timeline.add(e.episode_id, e.temporal_info.timestamp);
+      std::vector<std::string> evidence = e.metadata.source_data_ids;
+      if (evidence.empty() && links != nullptr) {
+        if (const auto it = links->find(e.episode_id); it != links->end()) evidence = it->second;
+      }
+      index.put_record(e, std::move(evidence));
       // A new version without a vector must not leave the old vector behind.
       if (!vectors[i] && index.vectors) index.vectors->remove(episodes[i]->episode_id);
     }
@@ -171,8 +237,26 @@ struct RetrievalService::Impl {
     for (const Episode& e : data.episodes) {
       if (e.owner_id == owner_id) eps.push_back(&e);
     }
+    // Link evidence as EpisodeRepository::raw_ids_for_episode gives it: the owner's raw events
+    // only, in time order (then id).
+    std::unordered_map<std::string, Timestamp> raw_time;
+    if (!data.links.empty()) {
+      for (const RawEvent& r : data.raw_events) {
+        if (r.owner_id == owner_id) raw_time.emplace(r.data_id, r.temporal_info.timestamp);
+      }
+    }
+    std::unordered_map<std::string, std::vector<std::string>> links;
+    for (auto& [episode_id, raw_id] : data.links) {
+      if (raw_time.contains(raw_id)) links[episode_id].push_back(std::move(raw_id));
+    }
+    for (auto& [episode_id, ids] : links) {
+      std::sort(ids.begin(), ids.end(), [&](const std::string& a, const std::string& b) {
+        const Timestamp ta = raw_time.at(a), tb = raw_time.at(b);
+        return ta != tb ? ta < tb : a < b;
+      });
+    }
     auto vectors = embeddings_for(eps);
-    apply_episodes(*index, eps, vectors);
+    apply_episodes(*index, eps, vectors, &links);
     std::size_t raw = 0;
     for (const RawEvent& r : data.raw_events) {
       if (r.owner_id != owner_id) continue;
@@ -476,6 +560,7 @@ bool RetrievalService::remove_episode(const std::string& owner_id, const std::st
   return impl_->write(owner_id, [&](Impl::OwnerIndex& index) {
     if (auto old = index.episodes.info(episode_id))
       index.episode_timeline.remove(episode_id, old->timestamp);
+    index.drop_record(episode_id);
     const bool removed = index.episodes.remove(episode_id);
     const bool removed_vector = index.vectors && index.vectors->remove(episode_id);
     return removed || removed_vector;
@@ -509,6 +594,65 @@ bool RetrievalService::remove_raw_event(const std::string& owner_id, const std::
 SearchResponse RetrievalService::search(const std::string& owner_id, std::string_view query,
                                         const SearchOptions& options) {
   return impl_->search(owner_id, query, options);
+}
+
+std::vector<EpisodeInContext> RetrievalService::episodes(const std::string& owner_id,
+                                                         std::span<const std::string> episode_ids,
+                                                         std::size_t neighbours) {
+  check_owner(owner_id);
+  auto found = impl_->read(owner_id, [&](const Impl::OwnerIndex& index) {
+    std::vector<EpisodeInContext> out(episode_ids.size());
+    const auto record = [&](const std::string& id) -> const IndexedEpisode* {
+      const auto it = index.records.find(id);
+      return it == index.records.end() ? nullptr : &it->second;
+    };
+    for (std::size_t i = 0; i < episode_ids.size(); ++i) {
+      const IndexedEpisode* r = record(episode_ids[i]);
+      if (r == nullptr) continue;
+      out[i].episode = *r;
+      if (neighbours == 0) continue;
+      const auto [before, after] = index.episode_timeline.around(
+          episode_ids[i], r->episode->temporal_info.timestamp, neighbours);
+      for (const auto& id : before) {
+        if (const IndexedEpisode* n = record(id)) out[i].before.push_back(*n);
+      }
+      for (const auto& id : after) {
+        if (const IndexedEpisode* n = record(id)) out[i].after.push_back(*n);
+      }
+    }
+    return out;
+  });
+  return found ? std::move(*found) : std::vector<EpisodeInContext>(episode_ids.size());
+}
+
+std::vector<std::vector<std::string>> RetrievalService::episodes_of_raw_events(
+    const std::string& owner_id, std::span<const std::string> raw_data_ids) {
+  check_owner(owner_id);
+  auto found = impl_->read(owner_id, [&](const Impl::OwnerIndex& index) {
+    std::vector<std::vector<std::string>> out(raw_data_ids.size());
+    for (std::size_t i = 0; i < raw_data_ids.size(); ++i) {
+      if (const auto it = index.episodes_of_raw.find(raw_data_ids[i]);
+          it != index.episodes_of_raw.end())
+        out[i] = it->second;
+    }
+    return out;
+  });
+  return found ? std::move(*found) : std::vector<std::vector<std::string>>(raw_data_ids.size());
+}
+
+void RetrievalService::record_access(const std::string& owner_id,
+                                     std::span<const std::string> episode_ids, Timestamp at) {
+  check_owner(owner_id);
+  impl_->write_if_resident(owner_id, [&](Impl::OwnerIndex& index) {
+    for (const std::string& id : episode_ids) {
+      const auto it = index.records.find(id);
+      if (it == index.records.end()) continue;
+      auto copy = std::make_shared<Episode>(*it->second.episode);
+      ++copy->recall_count;
+      copy->last_accessed = at;
+      it->second.episode = std::move(copy);
+    }
+  });
 }
 
 void RetrievalService::drop_owner(const std::string& owner_id) {

@@ -190,6 +190,53 @@ TEST_F(MemorySystemTest, MarkAccessedBumpsRecallOfHits) {
   EXPECT_TRUE(stored->last_accessed.has_value());
 }
 
+TEST_F(MemorySystemTest, SearchesInARowCountEveryRecall) {
+  memory->process("maya");
+  MemorySearchRequest request;
+  request.owner_id = "maya";
+  request.query = "Kestrel Robotics interview";
+  request.limit = 1;
+  request.mark_accessed = true;
+  memory->search(request);
+  const auto second = memory->search(request);
+  ASSERT_EQ(second.hits.size(), 1u);
+  EXPECT_EQ(second.hits[0].episode.recall_count, 2) << "the index keeps the recall it recorded";
+  EXPECT_EQ(memory->get_episode("maya", second.hits[0].episode.episode_id)->recall_count, 2);
+}
+
+TEST_F(MemorySystemTest, EvidenceOfAnEpisodeWithoutSourceIdsComesFromItsStoredLinks) {
+  // An episode stored with links only (as an import of another builder's data may be): a
+  // search of a freshly loaded owner names its raw events, and its messages lead to it.
+  Episode episode;
+  episode.episode_id = "imported-1";
+  episode.owner_id = "maya";
+  episode.title = "Pottery class";
+  episode.content = "Maya joined a pottery class at the Clay Loft taught by Tomas.";
+  episode.temporal_info.timestamp = make_timestamp(2025, 3, 3, 18);
+  finalize(episode);
+  WriteBatch batch;
+  batch.episodes = {episode};
+  for (const auto& id : ids[0]) batch.links.push_back({episode.episode_id, id});
+  memory->storage().apply(batch);
+  memory->retrieval().evict("maya");
+
+  MemorySearchRequest request;
+  request.owner_id = "maya";
+  request.query = "Clay Loft pottery";
+  request.limit = 1;
+  auto response = memory->search(request);
+  ASSERT_EQ(response.hits.size(), 1u);
+  EXPECT_EQ(response.hits[0].episode.episode_id, "imported-1");
+  EXPECT_EQ(response.hits[0].raw_event_ids, ids[0]);
+  EXPECT_EQ(response.hits[0].words, word_count(response.hits[0].episode));
+
+  request.query = "wedging";  // only in a message, not in the episode
+  request.message_evidence = true;
+  response = memory->search(request);
+  ASSERT_EQ(response.hits.size(), 1u);
+  EXPECT_EQ(response.hits[0].episode.episode_id, "imported-1");
+}
+
 // Adding the same messages twice stores them once, on the memory backend and on DuckDB.
 class IdempotentAddTest : public ::testing::TestWithParam<std::string> {};
 

@@ -107,6 +107,18 @@ TEST(ContextScoring, TimelineFindsNeighboursAndForgets) {
   EXPECT_GT(t.approximate_memory_bytes(), 0u);
 }
 
+TEST(ContextScoring, TimelineGivesUpToNNeighboursOnEachSideOldestFirst) {
+  Timeline t;
+  for (int i = 0; i < 5; ++i) t.add(std::string(1, static_cast<char>('a' + i)), kDay1 + minutes(i));
+  const auto [before, after] = t.around("c", kDay1 + minutes(2), 3);
+  EXPECT_EQ(before, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(after, (std::vector<std::string>{"d", "e"}));
+  const auto [none_before, one_after] = t.around("a", kDay1, 1);
+  EXPECT_TRUE(none_before.empty());
+  EXPECT_EQ(one_after, (std::vector<std::string>{"b"}));
+  EXPECT_TRUE(t.around("x", kDay1, 2).first.empty());
+}
+
 TEST(ContextScoring, RejectsNegativeWeights) {
   ContextScoringOptions o;
   o.neighbour_weight = -0.1;

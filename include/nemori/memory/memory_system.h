@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -81,6 +82,8 @@ struct MemoryHit {
   std::vector<std::string> raw_event_ids;
   /// True when the episode was added as a time neighbour of a hit rather than ranked itself.
   bool neighbour = false;
+  /// word_count(episode): what the hit costs of a word budget.
+  std::size_t words = 0;
 };
 
 /// The answer to a search.
@@ -113,6 +116,12 @@ struct AddResult {
 /// its data type), its text is searchable_text(event) (what the raw-event index holds) and its
 /// time the event's. Never throws.
 Message message_of(const RawEvent& event);
+
+/// Raw events of one owner stored but not yet built into episodes (process() builds them).
+/// Throws what the storage throws.
+std::size_t pending_raw_events(Storage& storage, const std::string& owner_id);
+/// pending_raw_events() of every owner that has any, by owner id.
+std::map<std::string, std::size_t> pending_by_owner(Storage& storage);
 
 /// What one process() call did.
 struct ProcessResult {

@@ -53,6 +53,11 @@ class Timeline {
   /// The documents just before and just after (id, at) in time, when they exist.
   std::pair<std::optional<std::string>, std::optional<std::string>> around(const std::string& id,
                                                                            Timestamp at) const;
+  /// Up to n documents just before (id, at), oldest first, and up to n just after it, oldest
+  /// first; both empty when (id, at) is not recorded.
+  std::pair<std::vector<std::string>, std::vector<std::string>> around(const std::string& id,
+                                                                       Timestamp at,
+                                                                       std::size_t n) const;
   /// Number of documents recorded.
   std::size_t size() const { return entries_.size(); }
   /// Heap memory held, estimated.

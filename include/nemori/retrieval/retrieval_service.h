@@ -11,6 +11,10 @@
 // serialised, different owners never wait for each other. Embedding calls (network) are made
 // outside the locks.
 //
+// The index keeps a copy of every episode it indexes (with the ids of its raw events), so that
+// a search reads what it returns, the hits' neighbours in time and the episodes behind raw
+// messages from memory: episodes(), episodes_of_raw_events(), no storage round trip per hit.
+//
 // Consistency with storage: write to storage first, then call index_* / remove_*. An owner that
 // is evicted and reloaded then sees every write (the loader reads storage again). With a
 // loader, index_* leave owners that are not resident alone: their next load reads the write
@@ -25,6 +29,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "nemori/core/episode.h"
@@ -43,6 +48,10 @@ namespace nemori {
 struct OwnerData {
   std::vector<Episode> episodes;
   std::vector<RawEvent> raw_events;
+  /// (episode_id, raw data_id) links, e.g. EpisodeRepository::links(owner): the evidence of
+  /// episodes whose metadata.source_data_ids is empty (episodes with source_data_ids use those),
+  /// limited to `raw_events` and in their time order, as raw_ids_for_episode gives it.
+  std::vector<std::pair<std::string, std::string>> links;
 };
 
 /// Reads one owner's data, e.g. from EpisodeRepository::by_owner and RawDataRepository::search.
@@ -130,6 +139,27 @@ struct PreloadReport {
   double took_ms = 0;          ///< Wall time.
 };
 
+/// An episode as the owner's index holds it: the version last indexed or loaded.
+struct IndexedEpisode {
+  /// Never null in what RetrievalService returns.
+  std::shared_ptr<const Episode> episode;
+  /// The raw events it was built from: metadata.source_data_ids, else its links when loaded
+  /// (OwnerData::links).
+  std::vector<std::string> raw_event_ids;
+  /// word_count(*episode), counted once when it was indexed.
+  std::size_t words = 0;
+};
+
+/// An indexed episode with its neighbours in time (order: timestamp, then episode_id).
+struct EpisodeInContext {
+  /// The episode; nullopt when it is not indexed (removed since it was ranked).
+  std::optional<IndexedEpisode> episode;
+  /// Up to the asked number of episodes just before it, oldest first.
+  std::vector<IndexedEpisode> before;
+  /// Up to the asked number of episodes just after it, oldest first.
+  std::vector<IndexedEpisode> after;
+};
+
 /// The per-owner index registry. See the top of this file for thread safety and consistency.
 class RetrievalService {
  public:
@@ -167,6 +197,23 @@ class RetrievalService {
   /// loader throws.
   SearchResponse search(const std::string& owner_id, std::string_view query,
                         const SearchOptions& options = {});
+
+  /// The owner's indexed episodes with these ids, in the same order, each with up to
+  /// `neighbours` episodes before and after it in time; read from memory under one read lock
+  /// (loading the owner first if needed). Unknown ids give an empty EpisodeInContext. Throws
+  /// ValidationError on an empty owner, or what the loader throws.
+  std::vector<EpisodeInContext> episodes(const std::string& owner_id,
+                                         std::span<const std::string> episode_ids,
+                                         std::size_t neighbours = 0);
+  /// For each raw event id, the ids of the owner's indexed episodes built from it (in the
+  /// order they were indexed; empty when none). Throws as episodes().
+  std::vector<std::vector<std::string>> episodes_of_raw_events(
+      const std::string& owner_id, std::span<const std::string> raw_data_ids);
+  /// Records a recall on the indexed copies of these episodes (recall_count + 1, last_accessed
+  /// = at), after EpisodeRepository::mark_accessed did so in storage. Unknown ids and owners
+  /// that are not resident are left alone.
+  void record_access(const std::string& owner_id, std::span<const std::string> episode_ids,
+                     Timestamp at);
 
   /// Forgets every index of the owner (after its data was deleted from storage).
   void drop_owner(const std::string& owner_id);
