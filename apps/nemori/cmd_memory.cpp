@@ -29,20 +29,11 @@ std::unique_ptr<MemorySystem> open_memory(const StorageOption& storage) {
   return MemorySystem::open(config);
 }
 
-// Raw events of `owner` that are stored but not yet in any episode.
-std::size_t pending_events(MemorySystem& memory, const std::string& owner) {
-  RawDataQuery query;
-  query.owner_ids = {owner};
-  query.processed = false;
-  query.limit = 0;
-  return memory.storage().raw_data().search(query).total_count;
-}
-
-// Says on stderr how many raw events of `owner` wait for 'nemori process', if any.
+// Says on stderr how many raw events of `owner` wait for 'nemori flush', if any.
 void note_pending(MemorySystem& memory, const std::string& owner, const StorageOption& storage) {
-  const std::size_t pending = pending_events(memory, owner);
+  const std::size_t pending = pending_raw_events(memory.storage(), owner);
   if (pending == 0) return;
-  std::string command = "nemori process --owner " + owner;
+  std::string command = "nemori flush --owner " + owner;
   if (!storage.url.empty()) command += " --storage " + mask_password(storage.url);
   std::fprintf(stderr,
                "nemori: note: %zu raw event%s of %s %s not in episodes yet, so search does not "
@@ -199,25 +190,20 @@ void print_hits(const MemorySearchResponse& response, bool as_json, const Tokeni
   }
 }
 
-// "7 conversations, 1347 questions" when `path` is a LoCoMo file, else nullopt.
-std::optional<std::string> locomo_summary(const std::string& path) {
+// True when `path` holds LoCoMo JSON (by its shape; a malformed conversation is then reported
+// by read_locomo_files). False when it cannot be read or parsed: read_records_file reports it.
+bool is_locomo_file(const std::string& path) {
   std::string text;
   try {
     text = read_text_file(path);
   } catch (const Error&) {
-    return std::nullopt;  // read_records_file reports it
+    return false;
   }
-  if (text.find("\"conversation\"") == std::string::npos) return std::nullopt;
+  if (text.find("\"conversation\"") == std::string::npos) return false;
   try {
-    const auto j = parse_json(text, path);
-    if (!is_locomo(j)) return std::nullopt;
-    const auto conversations = parse_locomo(j);
-    std::size_t questions = 0;
-    for (const auto& c : conversations) questions += c.questions.size();
-    return std::to_string(conversations.size()) + " conversations, " + std::to_string(questions) +
-           " questions";
+    return is_locomo(parse_json(text, path));
   } catch (const Error&) {
-    return std::nullopt;
+    return false;
   }
 }
 
@@ -229,6 +215,38 @@ struct IngestInput {
   // events ("PATH:LINE").
   std::vector<std::string> message_places, event_places;
 };
+
+// One LoCoMo conversation to ingest: its owner and messages.
+struct LocomoOwner {
+  std::string owner;
+  std::string file;
+  std::vector<Message> messages;
+};
+
+// Reads every LoCoMo file: one owner per conversation, named by its sample_id, after
+// "PREFIX:" when --owner is given. Throws ValidationError naming the file (nothing stored).
+std::vector<LocomoOwner> read_locomo_files(const std::vector<std::string>& paths,
+                                           const std::string& prefix) {
+  std::vector<LocomoOwner> out;
+  std::unordered_map<std::string, std::string> seen;  // owner -> file
+  for (const auto& path : paths) {
+    for (const auto& conv : load_locomo(path)) {
+      if (conv.sample_id.empty()) {
+        throw ValidationError(path +
+                              ": a conversation has no sample_id (it names the owner); "
+                              "nothing was stored");
+      }
+      LocomoOwner o{prefix.empty() ? conv.sample_id : prefix + ":" + conv.sample_id, path,
+                    conv.messages()};
+      if (const auto [it, fresh] = seen.emplace(o.owner, path); !fresh) {
+        throw ValidationError(path + ": sample_id \"" + conv.sample_id +
+                              "\" appears twice (also in " + it->second + "); nothing was stored");
+      }
+      out.push_back(std::move(o));
+    }
+  }
+  return out;
+}
 
 // Reads and checks every file before anything is stored. Each problem is printed as
 // "PATH:LINE: reason"; when there is any, throws ValidationError (nothing was stored).
@@ -247,15 +265,6 @@ IngestInput read_ingest_files(const std::vector<std::string>& paths, const std::
   for (const auto& path : paths) {
     InputFile file;
     try {
-      if (const auto locomo = locomo_summary(path)) {
-        std::fprintf(stderr,
-                     "%s: is a LoCoMo evaluation file (%s): 'nemori eval locomo %s' evaluates "
-                     "it; ingest reads messages and raw events (docs/formats.md)\n",
-                     path.c_str(), locomo->c_str(), path.c_str());
-        ++problems;
-        bad_files.push_back(path);
-        continue;
-      }
       file = read_records_file(path);
     } catch (const ValidationError& e) {  // cannot be read
       std::fprintf(stderr, "%s\n", e.what());
@@ -364,6 +373,69 @@ void print_stored(const IngestInput& input, const std::string& owner, std::size_
   std::fflush(stdout);
 }
 
+// Stores LoCoMo conversations, one owner and one transaction each (a re-run skips what is
+// stored already), building their episodes when asked. A bar on a terminal, a line per
+// conversation otherwise, and a summary.
+template <typename Options>
+void ingest_locomo(MemorySystem& memory, const std::vector<LocomoOwner>& conversations,
+                   const Options& o) {
+  const bool bar = stderr_is_terminal();
+  std::size_t messages = 0, fresh = 0, episodes = 0, built_from = 0;
+  for (std::size_t i = 0; i < conversations.size(); ++i) {
+    const LocomoOwner& c = conversations[i];
+    std::size_t already = 0;
+    try {
+      already = memory.add(c.owner, c.messages, {}, o.source.empty() ? "locomo" : o.source)
+                    .already_stored;
+    } catch (const Error& e) {
+      throw StorageError(c.file + ": conversation " + c.owner + ": " + e.what() + " (" +
+                         std::to_string(i) + " of " + std::to_string(conversations.size()) +
+                         " conversations were stored before it; run the same ingest again to "
+                         "store the rest)");
+    }
+    messages += c.messages.size();
+    fresh += c.messages.size() - already;
+    std::string line = "stored " + c.owner + ": " + std::to_string(c.messages.size()) +
+                       " messages, " + std::to_string(c.messages.size() - already) + " new";
+    if (o.process) {
+      const auto r = memory.process(c.owner);
+      episodes += r.episodes;
+      built_from += r.raw_events;
+      line += ", built " + std::to_string(r.episodes) + " episodes";
+    }
+    if (bar) {
+      show_progress("conversations", i + 1, conversations.size());
+    } else {
+      std::printf("%s\n", line.c_str());
+      std::fflush(stdout);
+    }
+  }
+  const auto count = [](std::size_t n, const char* what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
+  const std::string owners =
+      conversations.size() == 1 ? conversations.front().owner
+                                : conversations.front().owner + " .. " + conversations.back().owner;
+  std::printf("ingested %s (%s): %s, %zu new, %zu already stored\n",
+              count(conversations.size(), "conversation").c_str(), owners.c_str(),
+              count(messages, "message").c_str(), fresh, messages - fresh);
+  if (o.process) {
+    std::printf("built %zu episodes from %zu raw events\n", episodes, built_from);
+  } else if (!is_ephemeral(o.storage.resolved())) {
+    std::size_t pending = 0;
+    for (const auto& c : conversations) pending += pending_raw_events(memory.storage(), c.owner);
+    if (pending > 0) {
+      std::string command = "nemori flush";
+      if (!o.storage.url.empty()) command += " --storage " + mask_password(o.storage.url);
+      std::fprintf(stderr,
+                   "nemori: note: %s of %s %s not in episodes yet, so search does not see "
+                   "them: run '%s' to build them\n",
+                   count(pending, "raw event").c_str(), owners.c_str(), pending == 1 ? "is" : "are",
+                   command.c_str());
+    }
+  }
+}
+
 }  // namespace
 
 void register_memory_commands(CLI::App& app) {
@@ -374,29 +446,52 @@ void register_memory_commands(CLI::App& app) {
       std::string owner;
       std::string source;
       bool process = false;
+      std::vector<std::string> record_files, locomo_files;  // the files, sorted by kind
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand(
-        "ingest", "Store messages or raw events from JSON/JSONL files for one owner");
+        "ingest",
+        "Store messages or raw events from JSON/JSONL files for one owner, or LoCoMo files "
+        "(one owner per conversation)");
     add_storage_option(*cmd, o->storage);
     cmd->add_option("files", o->files, "Files to ingest (see docs/formats.md)")->required();
-    cmd->add_option("--owner", o->owner, "Owner (tenant) of the data")
-        ->required()
+    cmd->add_option("--owner", o->owner,
+                    "Owner (tenant) of the data; required for JSON/JSONL files. For LoCoMo files "
+                    "a prefix: --owner x stores conversation conv-26 as owner x:conv-26 "
+                    "(default: the sample_id alone)")
         ->check(owner_id_check());
     cmd->add_option("--source", o->source, "Source label stored with each event");
-    cmd->add_flag("--process", o->process, "Build episodes right after storing");
-    set_action(*cmd, [o]() -> int {
-      // Every file is read and checked before the store is opened; then one transaction.
-      const IngestInput input = read_ingest_files(o->files, o->owner);
-      auto memory = open_memory(o->storage);
-      const std::size_t already = store_ingest_input(*memory, input, o->owner, o->source);
-      print_stored(input, o->owner, already);
-      if (o->process) {
-        const auto r = memory->process(o->owner);
-        std::printf("built %zu episodes from %zu raw events\n", r.episodes, r.raw_events);
-      } else if (!is_ephemeral(o->storage.resolved())) {
-        note_pending(*memory, o->owner, o->storage);
+    cmd->add_flag("--process", o->process,
+                  "Build episodes right after storing (else 'nemori flush' builds them)");
+    cmd->parse_complete_callback([o] {
+      o->record_files.clear();
+      o->locomo_files.clear();
+      for (const auto& f : o->files)
+        (is_locomo_file(f) ? o->locomo_files : o->record_files).push_back(f);
+      if (o->owner.empty() && !o->record_files.empty()) {
+        throw CLI::ValidationError("--owner",
+                                   "is required for JSON/JSONL files (" + o->record_files.front() +
+                                       "); only LoCoMo files name their owners (by sample_id)");
       }
+    });
+    set_action(*cmd, [o]() -> int {
+      // Every file is read and checked before the store is opened; JSON/JSONL files are then
+      // stored in one transaction, each LoCoMo conversation in one of its own.
+      const IngestInput input =
+          o->record_files.empty() ? IngestInput{} : read_ingest_files(o->record_files, o->owner);
+      const std::vector<LocomoOwner> conversations = read_locomo_files(o->locomo_files, o->owner);
+      auto memory = open_memory(o->storage);
+      if (!o->record_files.empty()) {
+        const std::size_t already = store_ingest_input(*memory, input, o->owner, o->source);
+        print_stored(input, o->owner, already);
+        if (o->process) {
+          const auto r = memory->process(o->owner);
+          std::printf("built %zu episodes from %zu raw events\n", r.episodes, r.raw_events);
+        } else if (!is_ephemeral(o->storage.resolved())) {
+          note_pending(*memory, o->owner, o->storage);
+        }
+      }
+      if (!conversations.empty()) ingest_locomo(*memory, conversations, *o);
       note_if_ephemeral(o->storage.resolved(), "what was stored");
       return 0;
     });
@@ -408,7 +503,10 @@ void register_memory_commands(CLI::App& app) {
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand(
-        "process", "Build episodes from unprocessed raw events (one owner, or all)");
+        "flush",
+        "Build episodes from what is pending: raw events not in an episode yet (one owner, or "
+        "all)");
+    cmd->alias("process");
     add_storage_option(*cmd, o->storage);
     cmd->add_option("--owner", o->owner, "Only this owner (default: every owner)")
         ->check(owner_id_check());

@@ -6,6 +6,7 @@
 #include "command.h"
 #include "nemori/core/error.h"
 #include "nemori/core/json.h"
+#include "nemori/memory/memory_system.h"
 #include "nemori/storage/dump.h"
 #include "nemori/storage/factory.h"
 
@@ -50,7 +51,9 @@ void register_storage_commands(CLI::App& app) {
     cmd->add_flag("--json", *json_out, "Print JSON");
     set_action(*cmd, [storage, json_out]() -> int {
       auto store = open_storage(storage->resolved());
-      const auto j = stats_json(store->stats());
+      auto j = stats_json(store->stats());
+      const auto pending = pending_by_owner(*store);  // raw events in no episode, per owner
+      j["pending"] = pending;
       if (*json_out) {
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
@@ -59,6 +62,11 @@ void register_storage_commands(CLI::App& app) {
       std::printf("owners           %zu\n", j["owners"].get<std::size_t>());
       std::printf("raw events       %zu (%zu processed)\n", j["total_raw_data"].get<std::size_t>(),
                   j["processed_raw_data"].get<std::size_t>());
+      std::size_t pending_total = 0;
+      for (const auto& [owner, n] : pending) pending_total += n;
+      std::printf("pending          %zu raw events in no episode yet%s\n", pending_total,
+                  pending_total > 0 ? " ('nemori flush' builds them)" : "");
+      for (const auto& [owner, n] : pending) std::printf("  %-14s %zu\n", owner.c_str(), n);
       std::printf("episodes         %zu\n", j["total_episodes"].get<std::size_t>());
       std::printf("links            %zu\n", j["total_links"].get<std::size_t>());
       std::printf("storage size     %.1f KiB\n", j["storage_size_bytes"].get<double>() / 1024.0);

@@ -28,7 +28,7 @@ TEST(Cli, VersionAndHelpExitZero) {
   EXPECT_EQ(v.code, 0);
   EXPECT_NE(v.out.find("nemori 0."), std::string::npos) << v.out;
   for (const char* sub : {"", "validate", "ingest", "search", "stats", "health", "export", "import",
-                          "migrate", "eval locomo", "bench storage", "demo"}) {
+                          "migrate", "eval locomo", "bench storage", "demo", "flush"}) {
     const auto h = run(std::string(sub) + " --help");
     EXPECT_EQ(h.code, 0) << sub << ": " << h.out;
     EXPECT_NE(h.out.find("Usage"), std::string::npos) << sub;
@@ -340,6 +340,51 @@ TEST(CliIngest, IngestingTheSameFileTwiceStoresNothingTheSecondTime) {
   // Three ingests build what one does.
   EXPECT_EQ(j["total_episodes"], single["total_episodes"]);
   EXPECT_EQ(j["total_links"], single["total_links"]);
+}
+
+TEST(CliIngest, LocomoFilesGiveOneOwnerPerConversationAndFlushBuildsWhatIsPending) {
+  ScratchDir dir("locomo");
+  const std::string url = "--storage duckdb://" + (dir.path / "store.duckdb").string();
+  const std::string locomo = kData + "/eval/tiny_locomo.json";
+  // No --owner: the conversation's sample_id names its owner. Not a terminal: plain lines.
+  const auto plain = run("ingest " + locomo + " " + url);
+  ASSERT_EQ(plain.code, 0) << plain.out;
+  EXPECT_TRUE(has(plain, "stored tiny-1: 8 messages, 8 new\n")) << plain.out;
+  EXPECT_TRUE(has(plain, "ingested 1 conversation (tiny-1): 8 messages, 8 new, 0 already stored"))
+      << plain.out;
+  EXPECT_TRUE(has(plain, "run 'nemori flush --storage duckdb://")) << plain.out;
+  // --owner is a prefix; --process builds at once.
+  const auto prefixed = run("ingest " + locomo + " --owner x --process " + url);
+  ASSERT_EQ(prefixed.code, 0) << prefixed.out;
+  EXPECT_TRUE(has(prefixed, "stored x:tiny-1: 8 messages, 8 new, built ")) << prefixed.out;
+  // stats shows what is pending, per owner.
+  const auto pending = nlohmann::json::parse(run("stats --json " + url).out);
+  EXPECT_EQ(pending["pending"], (nlohmann::json{{"tiny-1", 8}})) << pending.dump();
+  const auto text = run("stats " + url);
+  EXPECT_TRUE(has(text, "pending          8 raw events in no episode yet")) << text.out;
+  EXPECT_TRUE(has(text, "  tiny-1         8")) << text.out;
+  // flush builds them; process is the same command.
+  const auto flush = run("flush --owner tiny-1 " + url);
+  ASSERT_EQ(flush.code, 0) << flush.out;
+  EXPECT_TRUE(has(flush, "from 8 raw events")) << flush.out;
+  EXPECT_TRUE(has(run("process " + url), "built 0 episodes from 0 raw events"));
+  EXPECT_EQ(nlohmann::json::parse(run("stats --json " + url).out)["pending"],
+            nlohmann::json::object());
+  for (const char* owner : {"tiny-1", "x:tiny-1"}) {
+    const auto search =
+        run(std::string("search \"cello teacher\" -k 1 --owner ") + owner + " " + url);
+    EXPECT_EQ(search.code, 0) << search.out;
+    EXPECT_TRUE(has(search, "I started learning the cello")) << owner << ": " << search.out;
+  }
+  // Again: nothing new.
+  const auto again = run("ingest " + locomo + " " + url);
+  EXPECT_TRUE(has(again, "8 messages, 0 new, 8 already stored")) << again.out;
+}
+
+TEST(CliIngest, JsonFilesStillNeedAnOwner) {
+  const auto r = run("ingest " + kSample + " --storage memory://");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_TRUE(has(r, "--owner: is required for JSON/JSONL files")) << r.out;
 }
 
 }  // namespace
