@@ -444,6 +444,13 @@ TEST_F(DuckDbBackendTest, PurgeLeavesNoTraceOfDeletedContentInTheFile) {
   EXPECT_EQ(open()->raw_data().count("kept"), 301u);
 }
 
+TEST_F(DuckDbBackendTest, PurgeAndLockOwnerOfAClosedStoreThrowStorageError) {
+  auto storage = open();
+  storage->close();
+  EXPECT_THROW(storage->purge(), StorageError);
+  EXPECT_THROW(storage->lock_owner("o"), StorageError);
+}
+
 TEST_F(DuckDbBackendTest, PurgeRefusesWhileAnotherStoreOfTheProcessHasTheFile) {
   auto first = open();
   auto second = open();

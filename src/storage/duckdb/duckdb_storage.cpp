@@ -98,15 +98,20 @@ IntegrityReport DuckDbStorage::repair() {
   return report;
 }
 
+std::filesystem::path DuckDbStorage::file_path() const {
+  StoreContext::Use use = ctx_.enter();  // throws StorageError once closed
+  return ctx_.database().path();
+}
+
 std::shared_ptr<void> DuckDbStorage::lock_owner(const std::string& owner_id) {
-  const std::filesystem::path& path = ctx_.database().path();
+  const std::filesystem::path path = file_path();
   if (path.empty()) return Storage::lock_owner(owner_id);  // in memory: this store alone
   return hold_owner_in_process("duckdb:" + path.string(), owner_id);
 }
 
 PurgeReport DuckDbStorage::purge() {
   PurgeReport report;
-  const std::filesystem::path path = ctx_.database().path();
+  const std::filesystem::path path = file_path();
   if (path.empty()) return report;  // in memory: nothing on disk
   const auto started = std::chrono::steady_clock::now();
   const auto on_disk = [&] {

@@ -1,6 +1,7 @@
 // The DuckDB Storage: one database file holding raw events, episodes and their links.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 
 #include "nemori/storage/config.h"
@@ -47,6 +48,9 @@ class DuckDbStorage final : public Storage {
   void close() override;
 
  private:
+  // The database file ("" in memory). Throws StorageError when the store is closed.
+  std::filesystem::path file_path() const;
+
   StoreContext ctx_;
   DuckDbRawDataRepository raw_;
   DuckDbEpisodeRepository episodes_;
