@@ -30,6 +30,15 @@ HeuristicSegmenter::HeuristicSegmenter(TokenizeFn tokenize, HeuristicSegmenterOp
     : tokenize_(std::move(tokenize)), options_(options) {}
 
 std::vector<Segment> HeuristicSegmenter::segment(std::span<const Message> messages) const {
+  return cut(messages, false);
+}
+
+std::vector<Segment> HeuristicSegmenter::segment_stream(std::span<const Message> messages) const {
+  return cut(messages, true);
+}
+
+std::vector<Segment> HeuristicSegmenter::cut(std::span<const Message> messages,
+                                             bool open_end) const {
   std::vector<Segment> out;
   if (messages.empty()) return out;
   std::vector<TermSet> terms(messages.size());
@@ -42,6 +51,8 @@ std::vector<Segment> HeuristicSegmenter::segment(std::span<const Message> messag
     return set;
   };
   const std::size_t w = std::max<std::size_t>(1, options_.window);
+  // Messages a topic-shift decision at i reads after i: with fewer, a stream waits for more.
+  const std::size_t lookahead = std::max(w, options_.min_messages);
   std::size_t start = 0;
   for (std::size_t i = 1; i < messages.size(); ++i) {
     std::string boundary;
@@ -56,6 +67,9 @@ std::vector<Segment> HeuristicSegmenter::segment(std::span<const Message> messag
       // keep the reply with its question
     } else if (i - start >= options_.max_messages) {
       boundary = "max_messages";
+    } else if (open_end && i - start >= options_.min_messages &&
+               messages.size() - i < lookahead) {
+      break;  // undecided: the segment from `start` stays open
     } else if (i - start >= options_.min_messages && messages.size() - i >= options_.min_messages) {
       const TermSet before = window_terms(i >= w ? std::max(start, i - w) : start, i);
       const TermSet after = window_terms(i, std::min(messages.size(), i + w));

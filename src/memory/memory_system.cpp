@@ -4,6 +4,7 @@
 #include <chrono>
 #include <unordered_set>
 
+#include "memory/background_builder.h"
 #include "memory/message_ids.h"
 #include "nemori/core/error.h"
 #include "nemori/core/id.h"
@@ -81,9 +82,22 @@ MemorySystem::MemorySystem(std::unique_ptr<Storage> storage, const MemoryConfig&
   };
   segmenter_ = std::make_unique<HeuristicSegmenter>(tokenize, config_.segmentation);
   generator_ = std::make_unique<ExtractiveEpisodeGenerator>(tokenize);
+  if (config_.building.workers > 0) {
+    builder_ = std::make_unique<detail::BackgroundBuilder>(
+        config_.building,
+        [this](const std::string& owner_id, NewestSegment newest) { process(owner_id, newest); },
+        [store] { return pending_by_owner(*store); });
+  }
 }
 
-MemorySystem::~MemorySystem() = default;
+MemorySystem::~MemorySystem() {
+  // Workers still use builder_ while they finish a build: join them before it goes.
+  if (builder_) builder_->stop();
+}
+
+void MemorySystem::settle() {
+  if (builder_) builder_->settle();
+}
 
 std::mutex& MemorySystem::owner_mutex(const std::string& owner_id) {
   std::lock_guard lock(owners_mutex_);
@@ -163,12 +177,34 @@ std::size_t MemorySystem::store_raw_events(std::span<const RawEvent> events) {
     }
     retrieval_->index_raw_events(fresh);
   }
+  if (builder_ && stored.raw_already_stored.size() < events.size()) {
+    const std::unordered_set<std::string> old(stored.raw_already_stored.begin(),
+                                              stored.raw_already_stored.end());
+    std::map<std::string, std::size_t> fresh_by_owner;
+    for (const RawEvent& e : events) {
+      if (!old.contains(e.data_id)) ++fresh_by_owner[e.owner_id];
+    }
+    for (const auto& [owner, n] : fresh_by_owner) builder_->added(owner, n);
+  }
   return stored.raw_already_stored.size();
 }
 
-ProcessResult MemorySystem::process(const std::string& owner_id) {
+ProcessResult MemorySystem::process(const std::string& owner_id, NewestSegment newest) {
   require_owner(owner_id);
   std::lock_guard lock(owner_mutex(owner_id));
+  if (!builder_) return build(owner_id, newest);
+  builder_->build_started(owner_id);
+  try {
+    const ProcessResult result = build(owner_id, newest);
+    builder_->build_ended(owner_id, result.left_open, false);
+    return result;
+  } catch (...) {
+    builder_->build_ended(owner_id, 0, true);
+    throw;
+  }
+}
+
+ProcessResult MemorySystem::build(const std::string& owner_id, NewestSegment newest) {
   // One builder per owner across processes too (PostgreSQL: an advisory lock the server
   // drops if this process dies), so two processes never build the same events twice.
   const std::shared_ptr<void> held = storage_->lock_owner(owner_id);
@@ -179,8 +215,20 @@ ProcessResult MemorySystem::process(const std::string& owner_id) {
   std::vector<Message> messages;
   messages.reserve(events.size());
   for (const auto& e : events) messages.push_back(message_of(e));
+  std::vector<Segment> segments = newest == NewestSegment::kKeepOpen
+                                      ? segmenter_->segment_stream(messages)
+                                      : segmenter_->segment(messages);
+  std::size_t built_events = events.size();
+  if (newest == NewestSegment::kKeepOpen && !segments.empty() &&
+      segments.back().boundary == "end_of_input") {
+    // The open segment stays pending: later messages decide where it ends.
+    built_events = segments.back().begin;
+    result.left_open = events.size() - built_events;
+    segments.pop_back();
+    if (segments.empty()) return result;
+  }
   std::vector<Episode> episodes;
-  for (const Segment& s : segmenter_->segment(messages)) {
+  for (const Segment& s : segments) {
     const std::span<const RawEvent> seg_events(events.data() + s.begin, s.end - s.begin);
     const std::span<const Message> seg_messages(messages.data() + s.begin, s.end - s.begin);
     Episode episode = generator_->generate(owner_id, seg_events, seg_messages);
@@ -214,12 +262,12 @@ ProcessResult MemorySystem::process(const std::string& owner_id) {
     for (const auto& raw_id : e.metadata.source_data_ids)
       batch.links.push_back({e.episode_id, raw_id});
   }
-  batch.processed_ids.reserve(events.size());
-  for (const auto& e : events) batch.processed_ids.push_back(e.data_id);
+  batch.processed_ids.reserve(built_events);
+  for (std::size_t i = 0; i < built_events; ++i) batch.processed_ids.push_back(events[i].data_id);
   batch.processed_version = "nemori-" + generator_->name() + "-1";
   storage_->apply(batch);
   retrieval_->index_episodes(episodes);
-  result.raw_events = events.size();
+  result.raw_events = built_events;
   result.episodes = episodes.size();
   return result;
 }
@@ -396,6 +444,7 @@ OwnerDeletion MemorySystem::delete_owner(const std::string& owner_id) {
   std::lock_guard lock(owner_mutex(owner_id));
   const OwnerDeletion deleted = storage_->delete_owner(owner_id);
   retrieval_->drop_owner(owner_id);
+  if (builder_) builder_->forget(owner_id);
   return deleted;
 }
 

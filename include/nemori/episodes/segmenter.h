@@ -28,6 +28,15 @@ class Segmenter {
   virtual ~Segmenter() = default;
   /// Segments covering every message exactly once, in order. Empty input gives no segments.
   virtual std::vector<Segment> segment(std::span<const Message> messages) const = 0;
+  /// Segments of a stream that may go on (more messages may follow). Every segment but the
+  /// last is final: messages appended later cannot change it. The last one, marked
+  /// "end_of_input", is open: later messages may extend it or cut it elsewhere, so a caller
+  /// keeps its messages and segments them again with the ones that follow. Segmenting in this
+  /// way piece by piece, then the rest with segment(), gives what segment() gives for the
+  /// whole stream at once. The default treats the last segment of segment() as the open one.
+  virtual std::vector<Segment> segment_stream(std::span<const Message> messages) const {
+    return segment(messages);
+  }
   /// A short name for logs and evaluation reports.
   virtual std::string name() const = 0;
 };
@@ -60,9 +69,14 @@ class HeuristicSegmenter : public Segmenter {
   /// `tokenize` gives the terms compared for topic shifts.
   HeuristicSegmenter(TokenizeFn tokenize, HeuristicSegmenterOptions options = {});
   std::vector<Segment> segment(std::span<const Message> messages) const override;
+  /// Leaves open everything from the first cut it could not decide yet: a topic shift is
+  /// judged on the `window` (and at least `min_messages`) messages after the cut, so near the
+  /// end of the input the decision waits for them.
+  std::vector<Segment> segment_stream(std::span<const Message> messages) const override;
   std::string name() const override { return "heuristic"; }
 
  private:
+  std::vector<Segment> cut(std::span<const Message> messages, bool open_end) const;
   TokenizeFn tokenize_;
   HeuristicSegmenterOptions options_;
 };

@@ -6,11 +6,19 @@
 // the events processed and indexes the episode for retrieval; search() ranks an owner's
 // episodes for a query.
 //
+// When episodes get built: with MemoryConfig::building.workers = 0 (the default) only when
+// process() / flush() is called. With workers, also in the background: an owner is built when
+// `after_messages` messages arrived since its last build (the newest segment stays open, so a
+// conversation fed a message at a time gives the episodes it gives fed whole), and when nothing
+// was added to it for `idle_after` (the newest segment is closed). flush() builds at once.
+// Messages not yet built stay pending in storage; a MemorySystem opened later picks them up.
+//
 // Tenancy: every call names an owner; no read returns another owner's data.
 // Thread safety: all methods may be called from many threads at once; processing of one owner
 // is serialised, different owners proceed in parallel.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -25,11 +33,37 @@
 #include "nemori/core/message.h"
 #include "nemori/episodes/episode_generator.h"
 #include "nemori/episodes/segmenter.h"
+#include "nemori/memory/clock.h"
 #include "nemori/retrieval/retrieval_service.h"
 #include "nemori/storage/config.h"
 #include "nemori/storage/repository.h"
 
 namespace nemori {
+
+namespace detail {
+class BackgroundBuilder;
+}
+
+/// When episodes get built without an explicit process() / flush().
+struct BackgroundBuildOptions {
+  /// Threads building episodes in the background. 0 (the default): none, episodes are built
+  /// only by process() / flush() (what the `nemori` command does: ingest, then flush).
+  std::size_t workers = 0;
+  /// Size trigger: build an owner once this many of its messages arrived since its last build
+  /// (0 = never by size). The build keeps the newest segment open.
+  std::size_t after_messages = 8;
+  /// Idle trigger: build an owner, closing its newest segment, once nothing was added to it
+  /// for this long (by `clock`).
+  std::chrono::milliseconds idle_after{std::chrono::minutes(10)};
+  /// The clock idleness is measured on; null = SteadyTimeSource. Tests pass a ManualTimeSource.
+  std::shared_ptr<const TimeSource> clock;
+};
+
+/// What a build does with an owner's newest segment.
+enum class NewestSegment {
+  kClose,     ///< Build every pending message (the input has ended: flush, idleness).
+  kKeepOpen,  ///< Leave the newest segment pending until more messages decide where it ends.
+};
 
 /// Settings of a MemorySystem.
 struct MemoryConfig {
@@ -40,6 +74,8 @@ struct MemoryConfig {
   /// Retrieval indexes: tokenizer (also used by the segmenter), BM25 weights, vectors, owners
   /// kept in memory. Its loader is set by MemorySystem (owners load from storage on demand).
   RetrievalOptions retrieval;
+  /// Background episode building (off by default).
+  BackgroundBuildOptions building;
 };
 
 /// The context scoring MemorySystem::search applies unless told otherwise.
@@ -127,6 +163,8 @@ std::map<std::string, std::size_t> pending_by_owner(Storage& storage);
 struct ProcessResult {
   std::size_t raw_events = 0;  ///< Events consumed.
   std::size_t episodes = 0;    ///< Episodes written.
+  /// Events of the open newest segment left pending (NewestSegment::kKeepOpen only).
+  std::size_t left_open = 0;
 };
 
 /// The memory engine. Create with open().
@@ -134,14 +172,18 @@ class MemorySystem {
  public:
   /// Opens storage and builds the components from `config`. Throws what open_storage throws.
   static std::unique_ptr<MemorySystem> open(const MemoryConfig& config);
-  /// Uses an already opened storage.
+  /// Uses an already opened storage. With config.building.workers > 0, starts the workers; the
+  /// first asks storage which owners have pending messages and schedules them.
   MemorySystem(std::unique_ptr<Storage> storage, const MemoryConfig& config);
+  /// Stops the background workers (a build under way completes first; what is still pending
+  /// stays pending in storage), then closes storage.
   ~MemorySystem();
   MemorySystem(const MemorySystem&) = delete;
   MemorySystem& operator=(const MemorySystem&) = delete;
 
-  /// Stores messages of `owner_id` as conversation raw events in one transaction and indexes
-  /// them as raw messages. Returns their ids in input order. Idempotent: a message's id is
+  /// Stores messages of `owner_id` as conversation raw events in one transaction, indexes
+  /// them as raw messages and tells the background workers (if any); builds nothing itself, so
+  /// it returns in about one storage transaction. Returns their ids in input order. Idempotent: a message's id is
   /// derived from its owner and external_id (else its timestamp, speaker and content), and a
   /// message stored already with the same data is skipped, so adding a message twice stores
   /// it once (a message with neither external_id nor timestamp gets a fresh id). Throws
@@ -162,10 +204,23 @@ class MemorySystem {
   AddResult add(const std::string& owner_id, std::span<const Message> messages,
                 std::span<const RawEvent> events, const std::string& source = "");
 
-  /// Builds episodes from every unprocessed event of `owner_id`, oldest first.
-  ProcessResult process(const std::string& owner_id);
+  /// Builds episodes from the unprocessed events of `owner_id`, oldest first: all of them
+  /// (kClose), or all but the newest, still open segment (kKeepOpen). Blocks while another
+  /// thread (or, on PostgreSQL, another process) builds the same owner. Throws what the
+  /// storage throws (nothing is stored then; the events stay pending).
+  ProcessResult process(const std::string& owner_id,
+                        NewestSegment newest = NewestSegment::kClose);
   /// process() for every owner with unprocessed events.
   ProcessResult process_all();
+  /// Builds every pending message of `owner_id` now, open segment included, and returns when
+  /// they are built (process() with kClose; waits for a worker building the owner).
+  ProcessResult flush(const std::string& owner_id) { return process(owner_id); }
+  /// flush() of every owner with pending messages.
+  ProcessResult flush_all() { return process_all(); }
+  /// Makes the background workers look at the clock now and returns once none is building and
+  /// no owner is due (size or idle trigger). Returns at once without workers. For tests that
+  /// move a ManualTimeSource, and for callers that want the background work done.
+  void settle();
 
   /// Ranks the owner's episodes for the query (see MemorySearchRequest).
   MemorySearchResponse search(const MemorySearchRequest& request);
@@ -190,6 +245,8 @@ class MemorySystem {
 
  private:
   std::mutex& owner_mutex(const std::string& owner_id);
+  /// process() under the owner's mutex.
+  ProcessResult build(const std::string& owner_id, NewestSegment newest);
   /// One store_batch, then the in-process raw-event index (resident owners only).
   std::size_t store_raw_events(std::span<const RawEvent> events);
   /// Re-ranks episode hits with the rank of each episode's best raw message (RRF, k = 60).
@@ -202,6 +259,7 @@ class MemorySystem {
   std::unique_ptr<RetrievalService> retrieval_;
   std::mutex owners_mutex_;
   std::unordered_map<std::string, std::unique_ptr<std::mutex>> owner_mutexes_;
+  std::unique_ptr<detail::BackgroundBuilder> builder_;  // last: stopped first
 };
 
 }  // namespace nemori
