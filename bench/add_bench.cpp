@@ -169,13 +169,16 @@ void print_summary() {
       kAdds, kOwners, kAfter);
   for (const char* backend : kBackends) {
     const std::string b = backend;
-    if (!summary().count(b + "_workers_p50_us")) continue;
-    std::printf("  %-10s  workers: p50 %8.1f  p99 %8.1f   none: p50 %8.1f  p99 %8.1f   "
-                "p99 with / without workers %.2f\n",
-                backend, summary()[b + "_workers_p50_us"], summary()[b + "_workers_p99_us"],
-                summary()[b + "_no_workers_p50_us"], summary()[b + "_no_workers_p99_us"],
-                summary()[b + "_workers_p99_us"] /
-                    std::max(1e-9, summary()[b + "_no_workers_p99_us"]));
+    for (const char* mode : {"_workers", "_no_workers"}) {
+      if (!summary().count(b + mode + "_p50_us")) continue;
+      std::printf("  %-10s %-11s p50 %8.1f  p99 %8.1f\n", backend, mode + 1,
+                  summary()[b + mode + "_p50_us"], summary()[b + mode + "_p99_us"]);
+    }
+    if (summary().count(b + "_workers_p99_us") && summary().count(b + "_no_workers_p99_us")) {
+      std::printf("  %-10s p99 with / without workers: %.2f\n", backend,
+                  summary()[b + "_workers_p99_us"] /
+                      std::max(1e-9, summary()[b + "_no_workers_p99_us"]));
+    }
   }
 }
 

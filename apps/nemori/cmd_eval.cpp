@@ -26,6 +26,7 @@ void register_eval(CLI::App& app) {
     std::string rankings;
     double neighbour_weight = -1, sitting_weight = -1, sitting_hours = -1;
     bool json = false;
+    bool incremental = false;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = eval->add_subcommand(
@@ -66,6 +67,9 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--rankings", o->rankings,
                   "Write every question's ranked units (id, score, words, time, dialog ids) to "
                   "this JSONL file");
+  cmd->add_flag("--incremental", o->incremental,
+                "Feed each conversation message by message through add_messages, background "
+                "workers building episodes meanwhile, then flush (as an agent adds)");
   cmd->add_flag("--json", o->json, "Print JSON");
   set_action(*cmd, [o]() -> int {
     auto conversations = load_locomo(o->file);
@@ -117,6 +121,7 @@ void register_eval(CLI::App& app) {
       show_progress("conversations", done, total);
     };
     options.keep_rankings = !o->rankings.empty();
+    options.incremental = o->incremental;
     const auto report = run_locomo_eval(conversations, options);
     if (!o->rankings.empty()) {
       write_file_atomically(o->rankings, [&](std::ostream& out) {

@@ -59,7 +59,13 @@ LocomoEvalReport run_locomo_eval(const std::vector<LocomoConversation>& conversa
                                  const LocomoEvalOptions& options) {
   LocomoEvalReport report;
   report.unit = options.unit == EvalUnit::kEpisodes ? "episodes" : "messages";
-  auto memory = MemorySystem::open(options.memory);
+  report.incremental = options.incremental;
+  MemoryConfig memory_config = options.memory;
+  if (options.incremental && options.unit == EvalUnit::kEpisodes &&
+      memory_config.building.workers == 0) {
+    memory_config.building.workers = 2;
+  }
+  auto memory = MemorySystem::open(memory_config);
   std::vector<double> latencies;
   double episode_words = 0;
   for (std::size_t c = 0; c < conversations.size(); ++c) {
@@ -68,8 +74,18 @@ LocomoEvalReport run_locomo_eval(const std::vector<LocomoConversation>& conversa
     memory->delete_owner(owner);
     const auto messages = conv.messages();
     const auto t0 = Clock::now();
-    const auto ids = memory->add_messages(owner, messages, "locomo");
-    if (options.unit == EvalUnit::kEpisodes) report.episodes += memory->process(owner).episodes;
+    std::vector<std::string> ids;
+    if (options.incremental) {
+      ids.reserve(messages.size());
+      for (const auto& m : messages)
+        ids.push_back(memory->add_messages(owner, std::span(&m, 1), "locomo").at(0));
+    } else {
+      ids = memory->add_messages(owner, messages, "locomo");
+    }
+    if (options.unit == EvalUnit::kEpisodes) {
+      memory->flush(owner);  // what the workers have not built yet, open segment included
+      report.episodes += memory->storage().episodes().count(owner);
+    }
     report.ingest_seconds += ms_since(t0) / 1000.0;
     report.messages += messages.size();
     ++report.conversations;
@@ -180,6 +196,7 @@ nlohmann::json LocomoEvalReport::to_json() const {
     buckets[bucket] = metrics;
   }
   return {{"unit", unit},
+          {"incremental", incremental},
           {"conversations", conversations},
           {"messages", messages},
           {"episodes", episodes},
@@ -195,9 +212,9 @@ std::string LocomoEvalReport::to_text() const {
   std::string out;
   char line[256];
   std::snprintf(line, sizeof line,
-                "unit: %s; %zu conversations, %zu messages, %zu episodes (%.0f words each), %zu "
+                "unit: %s%s; %zu conversations, %zu messages, %zu episodes (%.0f words each), %zu "
                 "questions\n",
-                unit.c_str(), conversations, messages, episodes, mean_episode_words, questions);
+                unit.c_str(), incremental ? " (fed message by message)" : "", conversations, messages, episodes, mean_episode_words, questions);
   out += line;
   std::snprintf(line, sizeof line, "%-12s %5s %7s %7s %7s %7s %7s %7s %7s\n", "category", "n",
                 "@500w", "@1000w", "@2000w", "@4000w", "@k5", "@k10", "@k20");

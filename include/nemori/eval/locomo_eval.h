@@ -41,6 +41,11 @@ struct LocomoEvalOptions {
   std::vector<int> categories = {1, 2, 3, 4};
   /// Keep each question's ranked units in its QuestionOutcome (for `--rankings`).
   bool keep_rankings = false;
+  /// Feed each conversation one message at a time through add_messages, the way an agent
+  /// does, with background workers building episodes as the messages arrive
+  /// (memory.building; 2 workers when it names none), then flush() before the questions.
+  /// Off: each conversation is added whole, then processed.
+  bool incremental = false;
   /// Called after each conversation with (done, total).
   std::function<void(std::size_t, std::size_t)> progress;
 };
@@ -81,6 +86,7 @@ struct LocomoEvalReport {
   double search_p50_ms = 0;
   double search_p99_ms = 0;
   std::string unit;  ///< "episodes" or "messages"
+  bool incremental = false;  ///< Fed message by message (LocomoEvalOptions::incremental).
   /// Every question asked, in order.
   std::vector<QuestionOutcome> outcomes;
   /// Machine-readable form.
