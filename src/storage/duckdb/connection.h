@@ -10,22 +10,21 @@
 #include "storage/duckdb/database.h"
 #include "storage/duckdb/result.h"
 #include "storage/duckdb/statement.h"
+#include "storage/duckdb/statement_cache.h"
 
 namespace nemori::detail::duck {
 
 /// One connection (RAII over duckdb_connection). Not thread-safe: one thread uses it at a
 /// time (the pool and the writer lock see to that). Keeps its database open.
 ///
-/// Statements are prepared afresh for every execution, inside the caller's transaction, and
-/// never cached: DuckDB plans a statement with the table statistics of the moment (it drops
-/// filters the statistics prove always true and packs sort keys to the lengths seen), so a
-/// statement prepared earlier and executed after other commits can return wrong rows
-/// (observed with DuckDB 1.4.4). Preparing inside the transaction that executes guarantees
-/// the plan's statistics cover the snapshot being read.
+/// A reader connection (made with `cache_statements`) keeps its prepared statements in a
+/// StatementCache and reuses them while no write has happened; the writer prepares every
+/// statement afresh inside its transaction.
 class Connection {
  public:
-  /// Connects to `database`. Throws StorageError.
-  explicit Connection(std::shared_ptr<Database> database);
+  /// Connects to `database`; a connection made with `cache_statements` reuses its prepared
+  /// statements (see StatementCache). Throws StorageError.
+  explicit Connection(std::shared_ptr<Database> database, bool cache_statements = false);
   /// Disconnects.
   ~Connection();
   Connection(const Connection&) = delete;
@@ -35,13 +34,14 @@ class Connection {
   duckdb_connection handle() const { return handle_; }
   /// Runs SQL without parameters (DDL, transaction control). Throws EngineError.
   Result execute(const std::string& sql);
-  /// Prepares `sql`, binds `params` to its placeholders in order and runs it. Call inside a
-  /// transaction (see above). Throws EngineError.
+  /// Prepares `sql` (or takes it from the cache), binds `params` to its placeholders in order
+  /// and runs it. Throws EngineError.
   Result run(const std::string& sql, const std::vector<Param>& params = {});
 
  private:
   std::shared_ptr<Database> database_;
   duckdb_connection handle_ = nullptr;
+  std::unique_ptr<StatementCache> cache_;  // null on the writer
 };
 
 }  // namespace nemori::detail::duck

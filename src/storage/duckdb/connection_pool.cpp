@@ -18,7 +18,7 @@ ConnectionPool::Lease ConnectionPool::acquire() {
     }
   }
   try {
-    return Lease(*this, std::make_unique<Connection>(database_));
+    return Lease(*this, std::make_unique<Connection>(database_, /*cache_statements=*/true));
   } catch (...) {
     std::lock_guard lock(mutex_);
     --in_use_;

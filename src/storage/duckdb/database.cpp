@@ -80,6 +80,11 @@ duckdb_database open_instance(const std::string& location, const std::string& sh
   // (0.37x COPY at 1M rows with 256 MB, 0.57x with 1 GB; docs/performance.md). A closed store
   // is still checkpointed; the price is the WAL to replay after a crash (docs/duckdb.md).
   set("checkpoint_threshold", kCheckpointThreshold);
+  // One thread per query: nemori's reads are small (a point read, a page of 20), and with
+  // more threads DuckDB hands each pipeline to its worker threads and waits for them, which
+  // cost more than it saved: by_owner newest 20 took 11 ms with 2 threads and 6 ms with one,
+  // and concurrent readers (one query each) keep the cores busy anyway (docs/duckdb.md).
+  set("threads", "1");
   duckdb_database handle = nullptr;
   char* error = nullptr;
   const duckdb_state state = duckdb_open_ext(location.c_str(), &handle, config, &error);

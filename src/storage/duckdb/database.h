@@ -1,6 +1,8 @@
 // One open DuckDB database file, shared by every Storage of this process that uses it.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -35,6 +37,11 @@ class Database {
   const std::filesystem::path& path() const { return path_; }
   /// Held by whoever writes, for the whole write transaction.
   std::mutex& write_mutex() { return write_mutex_; }
+  /// A number that changes after every write (commit, rollback, DDL, checkpoint) of this
+  /// process; reader connections reuse prepared statements only while it stays the same.
+  std::uint64_t data_version() const { return data_version_.load(std::memory_order_acquire); }
+  /// Advances data_version(); called by writers when their write has ended.
+  void advance_data_version() { data_version_.fetch_add(1, std::memory_order_acq_rel); }
 
  private:
   // Takes ownership of `handle`; `path` is empty for an in-memory database.
@@ -44,6 +51,7 @@ class Database {
   duckdb_database handle_;
   std::filesystem::path path_;
   std::mutex write_mutex_;
+  std::atomic<std::uint64_t> data_version_{0};
 };
 
 }  // namespace nemori::detail::duck

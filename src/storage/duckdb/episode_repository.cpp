@@ -135,7 +135,7 @@ void DuckDbEpisodeRepository::link(const std::string& episode_id,
 
 std::vector<std::string> DuckDbEpisodeRepository::raw_ids_for_episode(
     const std::string& episode_id) {
-  return ctx_.read([&](Connection& connection) {
+  return ctx_.read_one([&](Connection& connection) {
     Result result = connection.run(
         "SELECT l.raw_data_id FROM episode_raw_data l JOIN raw_data r ON r.data_id = "
         "l.raw_data_id WHERE l.episode_id = ? ORDER BY r.\"timestamp\", r.data_id",
@@ -148,7 +148,7 @@ std::vector<std::string> DuckDbEpisodeRepository::raw_ids_for_episode(
 }
 
 std::vector<Episode> DuckDbEpisodeRepository::episodes_for_raw(const std::string& raw_data_id) {
-  return ctx_.read([&](Connection& connection) {
+  return ctx_.read_one([&](Connection& connection) {
     Result result = connection.run(
         "SELECT " + episode_columns("e") +
             " FROM episodes e JOIN episode_raw_data l ON l.episode_id = e.episode_id "
@@ -159,7 +159,7 @@ std::vector<Episode> DuckDbEpisodeRepository::episodes_for_raw(const std::string
 }
 
 std::vector<EpisodeLink> DuckDbEpisodeRepository::links(const std::string& owner_id) {
-  return ctx_.read([&](Connection& connection) {
+  return ctx_.read_one([&](Connection& connection) {
     Result result =
         owner_id.empty()
             ? connection.run(

@@ -117,7 +117,7 @@ std::vector<RawEvent> DuckDbRawDataRepository::get_unprocessed(const std::string
     sql += " LIMIT ?";
     params.emplace_back(as_count(*limit));
   }
-  return ctx_.read([&](Connection& connection) {
+  return ctx_.read_one([&](Connection& connection) {
     Result result = connection.run(sql, params);
     return read_records<RawEvent>(result);
   });

@@ -3,6 +3,8 @@
 // key, columns, appender and decoder; rows.h maps the records to columns.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <optional>
 #include <span>
 #include <string>
@@ -49,6 +51,9 @@ struct RecordTable<Episode> {
   static const std::string& key_of(const Episode& episode) { return episode.episode_id; }
 };
 
+/// The most keys get_records() looks up through the primary key's index in one statement.
+inline constexpr std::size_t kKeyListMax = 256;
+
 /// The ids as one list parameter (`?::VARCHAR[]`).
 inline std::vector<std::string> id_list(std::span<const std::string> ids) {
   return {ids.begin(), ids.end()};
@@ -93,11 +98,11 @@ void insert_records(StoreContext& ctx, std::span<const Record> records) {
 template <typename Record>
 std::optional<Record> get_record(StoreContext& ctx, const std::string& id) {
   using Table = RecordTable<Record>;
-  return ctx.read([&](Connection& connection) -> std::optional<Record> {
-    Result result =
-        connection.run("SELECT " + Table::columns() + " FROM " + std::string(Table::kTable) +
-                           " WHERE " + std::string(Table::kKey) + " = ?",
-                       {id});
+  static const std::string sql = "SELECT " + Table::columns() + " FROM " +
+                                 std::string(Table::kTable) + " WHERE " +
+                                 std::string(Table::kKey) + " = ?";
+  return ctx.read_one([&](Connection& connection) -> std::optional<Record> {
+    Result result = connection.run(sql, {id});
     std::vector<Record> records = read_records<Record>(result);
     if (records.empty()) return std::nullopt;
     return std::move(records.front());
@@ -105,16 +110,33 @@ std::optional<Record> get_record(StoreContext& ctx, const std::string& id) {
 }
 
 /// The records stored under `ids`, in the order of `ids` (nullopt where none), in one read.
+/// Up to kKeyListMax ids are compared as `key IN (?, ?, ...)`, which DuckDB answers from the
+/// primary key's index (the number of placeholders is rounded up to a power of two, the last
+/// id repeated, so that few statement texts exist); more are joined against a list (one scan).
 template <typename Record>
 std::vector<std::optional<Record>> get_records(StoreContext& ctx,
                                                std::span<const std::string> ids) {
   using Table = RecordTable<Record>;
   if (ids.empty()) return {};
-  std::vector<Record> records = ctx.read([&](Connection& connection) {
-    Result result = connection.run(
-        "SELECT " + Table::columns() + " FROM " + std::string(Table::kTable) + " WHERE " +
-            std::string(Table::kKey) + " IN (SELECT unnest(?::VARCHAR[]))",
-        {id_list(ids)});
+  std::string sql = "SELECT " + Table::columns() + " FROM " + std::string(Table::kTable) +
+                    " WHERE " + std::string(Table::kKey);
+  std::vector<Param> params;
+  if (ids.size() <= kKeyListMax) {
+    std::size_t placeholders = 1;
+    while (placeholders < ids.size()) placeholders *= 2;
+    sql += " IN (?";
+    for (std::size_t i = 1; i < placeholders; ++i) sql += ", ?";
+    sql += ")";
+    params.reserve(placeholders);
+    for (std::size_t i = 0; i < placeholders; ++i) {
+      params.emplace_back(ids[std::min(i, ids.size() - 1)]);
+    }
+  } else {
+    sql += " IN (SELECT unnest(?::VARCHAR[]))";
+    params.emplace_back(id_list(ids));
+  }
+  std::vector<Record> records = ctx.read_one([&](Connection& connection) {
+    Result result = connection.run(sql, params);
     return read_records<Record>(result);
   });
   std::unordered_map<std::string_view, const Record*> by_id;
@@ -198,7 +220,7 @@ std::size_t remove_records_before(StoreContext& ctx, Timestamp cutoff,
 template <typename Record>
 std::size_t count_records(StoreContext& ctx, const std::string& owner_id) {
   const std::string table(RecordTable<Record>::kTable);
-  return ctx.read([&](Connection& connection) {
+  return ctx.read_one([&](Connection& connection) {
     Result result =
         owner_id.empty()
             ? connection.run("SELECT count(*) FROM " + table)

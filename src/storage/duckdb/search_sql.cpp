@@ -31,6 +31,20 @@ class Where {
       add(column + " IN (SELECT unnest(?::VARCHAR[]))", values);
     }
   }
+  // The list column `column` holds one of `values` (no condition when empty), as one
+  // list_contains() per value: with an owner filter beside it, list_has_any(column, ?) took
+  // 15 ms on 50,000 episodes in DuckDB 1.4.4 where this form takes 7 ms (docs/duckdb.md).
+  void list_has_one_of(const std::string& column, const std::vector<std::string>& values) {
+    if (values.empty()) return;
+    std::string condition = "(";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) condition += " OR ";
+      condition += "list_contains(" + column + ", ?)";
+    }
+    sql_ += sql_.empty() ? " WHERE " : " AND ";
+    sql_ += condition + ")";
+    params_.insert(params_.end(), values.begin(), values.end());
+  }
   // Every key of `filter` is present in the JSON text `column` under `prefix` with a value
   // equal to the filter's (nemori_json_equal: numbers by value).
   void metadata(const std::string& column, std::string_view prefix, const nlohmann::json& filter) {
@@ -152,15 +166,9 @@ SearchSql episode_search_sql(const EpisodeQuery& query, Timestamp now) {
   }
   time_filters(where, query.time_range, query.recent_hours, now);
   if (query.text_search) where.add("contains(search_text, ?)", fold_case(*query.text_search));
-  if (!query.keywords.empty()) {
-    where.add("list_has_any(keywords_folded, ?::VARCHAR[])", folded(query.keywords));
-  }
-  if (!query.entities.empty()) {
-    where.add("list_has_any(entities_folded, ?::VARCHAR[])", folded(query.entities));
-  }
-  if (!query.topics.empty()) {
-    where.add("list_has_any(topics_folded, ?::VARCHAR[])", folded(query.topics));
-  }
+  where.list_has_one_of("keywords_folded", folded(query.keywords));
+  where.list_has_one_of("entities_folded", folded(query.entities));
+  where.list_has_one_of("topics_folded", folded(query.topics));
   where.metadata("event_metadata", "/custom_fields", query.metadata);
   if (query.min_importance) where.add("importance_score >= ?", *query.min_importance);
   if (query.max_importance) where.add("importance_score <= ?", *query.max_importance);

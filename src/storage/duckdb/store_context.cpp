@@ -19,6 +19,7 @@ StoreContext::StoreContext(const StorageConfig& config) : config_(config) {
   writer_ = std::make_unique<Connection>(database_);
   {
     std::lock_guard lock(database_->write_mutex());
+    WriteEnd end(*database_);
     schema_version_ = migrate(*writer_);
   }
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
@@ -38,6 +39,7 @@ StoreContext::Use StoreContext::enter() const {
 void StoreContext::checkpoint() {
   Use use = enter();
   std::lock_guard lock(database_->write_mutex());
+  WriteEnd end(*database_);
   writer_->execute("CHECKPOINT");
 }
 

@@ -22,6 +22,8 @@ namespace nemori::detail::duck {
 /// - writes run on one writer connection under the database's write mutex, each in one
 ///   transaction, so writers never hit DuckDB's optimistic write-write conflicts (which would
 ///   abort one of two concurrent increments) and a call that returns has committed;
+/// - a read of one statement runs in DuckDB's autocommit (one snapshot, no BEGIN/COMMIT);
+///   reader connections keep their prepared statements until the next write (StatementCache);
 /// - every call holds a shared lock on the open state; close() takes it exclusively, so it
 ///   waits for calls in flight, and later calls throw StorageError.
 class StoreContext {
@@ -44,12 +46,23 @@ class StoreContext {
     return in_transaction(*lease, std::forward<Fn>(fn));
   }
 
+  /// Runs fn(Connection&), which must run exactly one statement, on a pooled reader
+  /// connection without an explicit transaction: DuckDB runs the statement in a transaction
+  /// of its own, and the BEGIN and COMMIT of read() are saved. Throws StorageError when closed.
+  template <typename Fn>
+  auto read_one(Fn&& fn) {
+    Use use = enter();
+    ConnectionPool::Lease lease = pool_->acquire();
+    return fn(*lease);
+  }
+
   /// Runs fn(Connection&) on the writer connection inside one transaction, holding the write
   /// mutex; commits when fn returns, rolls back when it throws.
   template <typename Fn>
   auto write(Fn&& fn) {
     Use use = enter();
     std::lock_guard lock(database_->write_mutex());
+    WriteEnd end(*database_);
     return in_transaction(*writer_, std::forward<Fn>(fn));
   }
 
@@ -59,6 +72,7 @@ class StoreContext {
   auto write_in_steps(Fn&& fn) {
     Use use = enter();
     std::lock_guard lock(database_->write_mutex());
+    WriteEnd end(*database_);
     return fn(*writer_);
   }
 
@@ -88,6 +102,19 @@ class StoreContext {
   int schema_version() const { return schema_version_; }
 
  private:
+  // Advances the database's data version when a write ends (committed, rolled back or
+  // failed), after its commit, so that readers prepare their statements again.
+  class WriteEnd {
+   public:
+    explicit WriteEnd(Database& database) : database_(database) {}
+    ~WriteEnd() { database_.advance_data_version(); }
+    WriteEnd(const WriteEnd&) = delete;
+    WriteEnd& operator=(const WriteEnd&) = delete;
+
+   private:
+    Database& database_;
+  };
+
   // Runs fn(connection) in a transaction: commits when it returns, rolls back when it throws.
   template <typename Fn>
   static auto in_transaction(Connection& connection, Fn&& fn) {
