@@ -63,7 +63,8 @@ EpisodeSearchResult DuckDbEpisodeRepository::search(const EpisodeQuery& query) {
   const SearchSql sql = episode_search_sql(query, now_utc());
   EpisodeSearchResult out;
   std::tie(out.episodes, out.total_count) = ctx_.read([&](Connection& connection) {
-    return run_search<Episode>(connection, sql, query.limit, query.offset, decode_episode);
+    return run_search<Episode>(connection, sql, query.limit, query.offset, decode_episode,
+                               [](const Episode& r) -> const std::string& { return r.episode_id; });
   });
   out.has_more = query.offset + out.episodes.size() < out.total_count;
   out.query_time_ms =

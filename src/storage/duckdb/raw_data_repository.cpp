@@ -59,7 +59,8 @@ RawDataSearchResult DuckDbRawDataRepository::search(const RawDataQuery& query) {
   const SearchSql sql = raw_search_sql(query, now_utc());
   RawDataSearchResult out;
   std::tie(out.events, out.total_count) = ctx_.read([&](Connection& connection) {
-    return run_search<RawEvent>(connection, sql, query.limit, query.offset, decode_raw_event);
+    return run_search<RawEvent>(connection, sql, query.limit, query.offset, decode_raw_event,
+                                [](const RawEvent& r) -> const std::string& { return r.data_id; });
   });
   out.has_more = query.offset + out.events.size() < out.total_count;
   out.query_time_ms =

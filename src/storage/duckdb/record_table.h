@@ -3,8 +3,6 @@
 // key, columns, appender and decoder; rows.h maps the records to columns.
 #pragma once
 
-#include <algorithm>
-#include <cstddef>
 #include <optional>
 #include <span>
 #include <string>
@@ -16,6 +14,7 @@
 #include "nemori/core/raw_event.h"
 #include "nemori/core/time.h"
 #include "storage/duckdb/key_conflicts.h"
+#include "storage/duckdb/key_lookup.h"
 #include "storage/duckdb/rows.h"
 #include "storage/duckdb/store_context.h"
 
@@ -50,9 +49,6 @@ struct RecordTable<Episode> {
   static Episode decode(const Chunk& chunk, idx_t row) { return decode_episode(chunk, row); }
   static const std::string& key_of(const Episode& episode) { return episode.episode_id; }
 };
-
-/// The most keys get_records() looks up through the primary key's index in one statement.
-inline constexpr std::size_t kKeyListMax = 256;
 
 /// The ids as one list parameter (`?::VARCHAR[]`).
 inline std::vector<std::string> id_list(std::span<const std::string> ids) {
@@ -99,8 +95,8 @@ template <typename Record>
 std::optional<Record> get_record(StoreContext& ctx, const std::string& id) {
   using Table = RecordTable<Record>;
   static const std::string sql = "SELECT " + Table::columns() + " FROM " +
-                                 std::string(Table::kTable) + " WHERE " +
-                                 std::string(Table::kKey) + " = ?";
+                                 std::string(Table::kTable) + " WHERE " + std::string(Table::kKey) +
+                                 " = ?";
   return ctx.read_one([&](Connection& connection) -> std::optional<Record> {
     Result result = connection.run(sql, {id});
     std::vector<Record> records = read_records<Record>(result);
@@ -109,34 +105,16 @@ std::optional<Record> get_record(StoreContext& ctx, const std::string& id) {
   });
 }
 
-/// The records stored under `ids`, in the order of `ids` (nullopt where none), in one read.
-/// Up to kKeyListMax ids are compared as `key IN (?, ?, ...)`, which DuckDB answers from the
-/// primary key's index (the number of placeholders is rounded up to a power of two, the last
-/// id repeated, so that few statement texts exist); more are joined against a list (one scan).
+/// The records stored under `ids`, in the order of `ids` (nullopt where none), in one read
+/// (key_lookup(): through the primary key's index for up to kKeyListMax ids).
 template <typename Record>
 std::vector<std::optional<Record>> get_records(StoreContext& ctx,
                                                std::span<const std::string> ids) {
   using Table = RecordTable<Record>;
   if (ids.empty()) return {};
-  std::string sql = "SELECT " + Table::columns() + " FROM " + std::string(Table::kTable) +
-                    " WHERE " + std::string(Table::kKey);
-  std::vector<Param> params;
-  if (ids.size() <= kKeyListMax) {
-    std::size_t placeholders = 1;
-    while (placeholders < ids.size()) placeholders *= 2;
-    sql += " IN (?";
-    for (std::size_t i = 1; i < placeholders; ++i) sql += ", ?";
-    sql += ")";
-    params.reserve(placeholders);
-    for (std::size_t i = 0; i < placeholders; ++i) {
-      params.emplace_back(ids[std::min(i, ids.size() - 1)]);
-    }
-  } else {
-    sql += " IN (SELECT unnest(?::VARCHAR[]))";
-    params.emplace_back(id_list(ids));
-  }
+  const KeyLookup lookup = key_lookup(Table::columns(), Table::kTable, Table::kKey, ids);
   std::vector<Record> records = ctx.read_one([&](Connection& connection) {
-    Result result = connection.run(sql, params);
+    Result result = connection.run(lookup.sql, lookup.params);
     return read_records<Record>(result);
   });
   std::unordered_map<std::string_view, const Record*> by_id;

@@ -70,20 +70,25 @@ std::int64_t clamp_count(std::size_t n) {
   return static_cast<std::int64_t>(n > kMax ? kMax : n);
 }
 
-SearchSql assemble(const std::string& columns, const std::string& table, const Where& where,
-                   const std::string& order_by, std::optional<std::size_t> limit,
-                   std::size_t offset) {
+SearchSql assemble(const std::string& columns, const std::string& table, const std::string& key,
+                   const Where& where, const std::string& order_by,
+                   std::optional<std::size_t> limit, std::size_t offset) {
   SearchSql sql;
-  sql.page = "SELECT " + columns + " FROM " + table + where.sql() + " ORDER BY " + order_by;
+  std::string tail = " FROM " + table + where.sql() + " ORDER BY " + order_by;
   sql.page_params = where.params();
   if (limit) {
-    sql.page += " LIMIT ?";
+    tail += " LIMIT ?";
     sql.page_params.emplace_back(clamp_count(*limit));
   }
   if (offset > 0) {
-    sql.page += " OFFSET ?";
+    tail += " OFFSET ?";
     sql.page_params.emplace_back(clamp_count(offset));
   }
+  sql.page = "SELECT " + columns + tail;
+  sql.page_keys = "SELECT " + key + tail;
+  sql.columns = columns;
+  sql.table = table;
+  sql.key = key;
   sql.count = "SELECT count(*) FROM " + table + where.sql();
   sql.count_params = where.params();
   return sql;
@@ -147,7 +152,8 @@ SearchSql raw_search_sql(const RawDataQuery& query, Timestamp now) {
   // kRelevance means timestamp order for raw events.
   const char* dir = direction(query.sort_order);
   const std::string order_by = std::string("\"timestamp\"") + dir + ", data_id" + dir;
-  return assemble(raw_event_columns(), "raw_data", where, order_by, query.limit, query.offset);
+  return assemble(raw_event_columns(), "raw_data", "data_id", where, order_by, query.limit,
+                  query.offset);
 }
 
 SearchSql episode_search_sql(const EpisodeQuery& query, Timestamp now) {
@@ -192,7 +198,8 @@ SearchSql episode_search_sql(const EpisodeQuery& query, Timestamp now) {
       break;
   }
   order_by += ", episode_id" + dir;
-  return assemble(episode_columns(), "episodes", where, order_by, query.limit, query.offset);
+  return assemble(episode_columns(), "episodes", "episode_id", where, order_by, query.limit,
+                  query.offset);
 }
 
 }  // namespace nemori::detail::duck

@@ -30,8 +30,7 @@ class StatementCache {
   /// The statement for `sql` on `connection`, prepared now when the cache has none prepared
   /// at `data_version` (read before calling, so a write racing with the prepare only makes
   /// the next call prepare again). Throws EngineError when DuckDB rejects the SQL.
-  Statement& get(duckdb_connection connection, const std::string& sql,
-                 std::uint64_t data_version);
+  Statement& get(duckdb_connection connection, const std::string& sql, std::uint64_t data_version);
 
   /// Statements currently kept.
   std::size_t size() const { return statements_.size(); }
