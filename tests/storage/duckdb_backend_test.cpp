@@ -461,5 +461,81 @@ TEST_F(DuckDbBackendTest, PurgeRefusesWhileAnotherStoreOfTheProcessHasTheFile) {
   EXPECT_EQ(first->raw_data().count("o"), 1u);
 }
 
+TEST_F(DuckDbBackendTest, ReadsAfterEachWriteSeeItThroughReusedStatements) {
+  // Reader connections keep their prepared statements between reads; every write must still
+  // show at once, also when it widens what the table held before (longer ids and texts, later
+  // times, new keywords).
+  auto storage = open();
+  for (int i = 0; i < 30; ++i) {
+    Episode e = make_episode("e" + std::string(static_cast<std::size_t>(i) + 1, 'x'), "o", i * 97);
+    e.content += std::string(static_cast<std::size_t>(i) * 50, 'c');
+    e.search_keywords = {"k" + std::to_string(i)};
+    storage->episodes().store(e);
+    const EpisodeSearchResult newest = storage->episodes().by_owner("o", 3, 0);
+    ASSERT_FALSE(newest.episodes.empty());
+    EXPECT_EQ(newest.episodes.front().episode_id, e.episode_id) << "after write " << i;
+    EXPECT_EQ(newest.total_count, static_cast<std::size_t>(i) + 1);
+    EpisodeQuery by_keyword;
+    by_keyword.owner_ids = {"o"};
+    by_keyword.keywords = {"K" + std::to_string(i)};
+    by_keyword.limit = 5;
+    const EpisodeSearchResult found = storage->episodes().search(by_keyword);
+    ASSERT_EQ(found.episodes.size(), 1u) << "after write " << i;
+    EXPECT_EQ(found.episodes.front().content, e.content);
+    ASSERT_TRUE(storage->episodes().get(e.episode_id).has_value());
+  }
+}
+
+TEST_F(DuckDbBackendTest, PagesAndBatchesAgreeWhetherReadByKeyOrInOneStatement) {
+  // Pages of up to 256 rows and batches of up to 256 ids are read by key through the primary
+  // index, larger ones in one statement: both must give the same rows in the same order.
+  auto storage = open();
+  std::vector<Episode> episodes;
+  for (int i = 0; i < 400; ++i) {
+    Episode e = make_episode("e" + std::to_string(i), i % 3 == 0 ? "a" : "b", i / 2);
+    e.importance_score = (i % 7) / 7.0;
+    episodes.push_back(e);
+  }
+  storage->episodes().store_batch(episodes);
+  EpisodeQuery all;
+  all.owner_ids = {"b"};
+  all.sort_by = SortBy::kRelevance;
+  all.limit = 1000;  // one statement
+  const EpisodeSearchResult whole = storage->episodes().search(all);
+  ASSERT_EQ(whole.episodes.size(), 266u);
+  std::vector<std::string> paged;
+  for (std::size_t offset = 0;; offset += 37) {
+    EpisodeQuery page = all;
+    page.limit = 37;  // keys first, then rows by key
+    page.offset = offset;
+    const EpisodeSearchResult part = storage->episodes().search(page);
+    EXPECT_EQ(part.total_count, 266u);
+    for (const Episode& e : part.episodes) paged.push_back(e.episode_id);
+    if (!part.has_more) break;
+  }
+  std::vector<std::string> expected;
+  for (const Episode& e : whole.episodes) expected.push_back(e.episode_id);
+  EXPECT_EQ(paged, expected);
+
+  std::vector<std::string> ids{"e5", "missing", "e5", "e399"};
+  for (int i = 0; i < 300; ++i) ids.push_back("e" + std::to_string((i * 7) % 400));
+  const auto big = storage->episodes().get_batch(ids);  // more than 256 ids: one join
+  const auto small =
+      storage->episodes().get_batch(std::span<const std::string>(ids).first(100));  // by key
+  ASSERT_EQ(big.size(), ids.size());
+  ASSERT_EQ(small.size(), 100u);
+  EXPECT_FALSE(big[1].has_value());
+  EXPECT_FALSE(small[1].has_value());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i == 1) continue;
+    ASSERT_TRUE(big[i].has_value()) << ids[i];
+    EXPECT_EQ(big[i]->episode_id, ids[i]);
+    if (i < small.size()) {
+      ASSERT_TRUE(small[i].has_value()) << ids[i];
+      EXPECT_EQ(*small[i], *big[i]);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace nemori
