@@ -38,6 +38,7 @@ PACKAGES=(
   libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libstemmer-dev libhnswlib-dev libsqlite3-dev sqlite3 libutf8proc-dev libssl-dev
+  libtomlplusplus-dev
   clang-format
   clang-14 libclang-rt-14-dev llvm-14
 )
