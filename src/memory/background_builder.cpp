@@ -101,14 +101,26 @@ std::string BackgroundBuilder::next_due(NewestSegment& newest, TimeSource::durat
   return idle_owner;
 }
 
+void BackgroundBuilder::report(const std::string& owner_id, const std::string& error) {
+  if (options_.on_error) {
+    try {
+      options_.on_error(owner_id, error);
+    } catch (...) {
+      // A failing error handler must not take a worker down.
+    }
+  } else {
+    std::fprintf(stderr, "nemori: background building of owner \"%s\" failed: %s\n",
+                 owner_id.c_str(), error.c_str());
+  }
+}
+
 void BackgroundBuilder::run(bool first) {
   if (first) {
     std::map<std::string, std::size_t> pending;
     try {
       pending = pending_();
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "nemori: background building: reading pending messages: %s\n",
-                   e.what());
+      report("", std::string("reading the owners with pending messages: ") + e.what());
     }
     {
       std::lock_guard lock(mutex_);
@@ -137,13 +149,15 @@ void BackgroundBuilder::run(bool first) {
     owners_[owner].running = true;
     ++running_;
     lock.unlock();
+    std::string error;
     try {
       build_(owner, newest);
     } catch (const std::exception& e) {
-      // build_ended(failed) was recorded by the build; the message is all we can add here.
-      std::fprintf(stderr, "nemori: background building of owner \"%s\" failed: %s\n",
-                   owner.c_str(), e.what());
+      error = e.what();  // build_ended(failed) was recorded by the build
+    } catch (...) {
+      error = "unknown error";
     }
+    if (!error.empty()) report(owner, error);
     lock.lock();
     owners_[owner].running = false;
     --running_;

@@ -68,6 +68,8 @@ class BackgroundBuilder {
     TimeSource::time_point last_add{};
   };
   void run(bool first);
+  // Hands a failure to options_.on_error (else stderr).
+  void report(const std::string& owner_id, const std::string& error);
   // The next due owner (not running) and how to build it; empty when none is. Sets `wait` to
   // how long until the nearest idle deadline (or an hour).
   std::string next_due(NewestSegment& newest, TimeSource::duration& wait);

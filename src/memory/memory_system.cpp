@@ -166,20 +166,19 @@ std::size_t MemorySystem::store_raw_events(std::span<const RawEvent> events) {
         throw;
     }
   }
-  if (stored.raw_already_stored.empty()) {
+  // Index (and hand the workers) only what this call stored.
+  const std::unordered_set<std::string> old(stored.raw_already_stored.begin(),
+                                            stored.raw_already_stored.end());
+  std::vector<RawEvent> fresh;
+  if (old.empty()) {
     retrieval_->index_raw_events(events);
   } else {
-    const std::unordered_set<std::string> old(stored.raw_already_stored.begin(),
-                                              stored.raw_already_stored.end());
-    std::vector<RawEvent> fresh;
     for (const RawEvent& e : events) {
       if (!old.contains(e.data_id)) fresh.push_back(e);
     }
     retrieval_->index_raw_events(fresh);
   }
-  if (builder_ && stored.raw_already_stored.size() < events.size()) {
-    const std::unordered_set<std::string> old(stored.raw_already_stored.begin(),
-                                              stored.raw_already_stored.end());
+  if (builder_ && old.size() < events.size()) {
     std::map<std::string, std::size_t> fresh_by_owner;
     for (const RawEvent& e : events) {
       if (!old.contains(e.data_id)) ++fresh_by_owner[e.owner_id];

@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -57,6 +58,10 @@ struct BackgroundBuildOptions {
   std::chrono::milliseconds idle_after{std::chrono::minutes(10)};
   /// The clock idleness is measured on; null = SteadyTimeSource. Tests pass a ManualTimeSource.
   std::shared_ptr<const TimeSource> clock;
+  /// Called from a worker thread when a background build fails (the owner's events stay
+  /// pending; it is tried again after another `idle_after`), with an empty owner when reading
+  /// the owners with pending events at start failed. Null: the message goes to stderr.
+  std::function<void(const std::string& owner_id, const std::string& error)> on_error;
 };
 
 /// What a build does with an owner's newest segment.
