@@ -19,10 +19,13 @@ std::string strip_fence(const std::string& text) {
 
 }  // namespace
 
-AnthropicChatClient::AnthropicChatClient(AnthropicChatOptions options, std::shared_ptr<LlmStats> stats)
-    : options_(std::move(options)), stats_(stats ? std::move(stats) : std::make_shared<LlmStats>()) {
+AnthropicChatClient::AnthropicChatClient(AnthropicChatOptions options,
+                                         std::shared_ptr<LlmStats> stats)
+    : options_(std::move(options)),
+      stats_(stats ? std::move(stats) : std::make_shared<LlmStats>()) {
   options_.base_url = wire::check_base_url("llm.base_url", options_.base_url);
-  if (options_.base_url.size() >= 3 && options_.base_url.compare(options_.base_url.size() - 3, 3, "/v1") == 0) {
+  if (options_.base_url.size() >= 3 &&
+      options_.base_url.compare(options_.base_url.size() - 3, 3, "/v1") == 0) {
     options_.base_url.resize(options_.base_url.size() - 3);
   }
   if (options_.model.empty()) throw ConfigError("llm.model: must not be empty");
@@ -38,7 +41,9 @@ nlohmann::json AnthropicChatClient::request_body(const ChatRequest& request) con
     if (m.role == "system") {
       system += (system.empty() ? "" : "\n\n") + m.content;
     } else {
-      messages.push_back({{"role", m.role}, {"content", nlohmann::json::array({{{"type", "text"}, {"text", m.content}}})}});
+      messages.push_back(
+          {{"role", m.role},
+           {"content", nlohmann::json::array({{{"type", "text"}, {"text", m.content}}})}});
     }
   }
   if (request.format != ResponseFormat::kText) {
@@ -82,7 +87,8 @@ ChatResponse AnthropicChatClient::complete(const ChatRequest& request) {
   ChatResponse response;
   response.text = request.format == ResponseFormat::kText ? text : strip_fence(text);
   response.model = answer.value("model", options_.model);
-  if (const auto* reason = wire::find(answer, "stop_reason"); reason != nullptr && reason->is_string()) {
+  if (const auto* reason = wire::find(answer, "stop_reason");
+      reason != nullptr && reason->is_string()) {
     response.finish_reason = reason->get<std::string>();
   }
   response.usage = wire::usage(answer, "input_tokens", "output_tokens");

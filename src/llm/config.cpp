@@ -38,9 +38,17 @@ const std::vector<KeySpec>& key_specs() {
       {"llm.max_retries", Type::kInt, false, {}, {}},
       {"llm.max_concurrency", Type::kInt, false, {}, {}},
       {"llm.token_budget", Type::kInt, false, {}, {}},
-      {"embedding.base_url", Type::kString, false, {"NEMORI_EMBEDDING_BASE_URL"}, {"EMBEDDING_BASE_URL"}},
+      {"embedding.base_url",
+       Type::kString,
+       false,
+       {"NEMORI_EMBEDDING_BASE_URL"},
+       {"EMBEDDING_BASE_URL"}},
       {"embedding.model", Type::kString, false, {"NEMORI_EMBEDDING_MODEL"}, {}},
-      {"embedding.api_key", Type::kString, true, {"NEMORI_EMBEDDING_API_KEY"}, {"EMBEDDING_API_KEY"}},
+      {"embedding.api_key",
+       Type::kString,
+       true,
+       {"NEMORI_EMBEDDING_API_KEY"},
+       {"EMBEDDING_API_KEY"}},
       {"embedding.dimension", Type::kInt, false, {"NEMORI_EMBEDDING_DIMENSION"}, {}},
       {"embedding.batch_size", Type::kInt, false, {}, {}},
       {"embedding.timeout_seconds", Type::kNumber, false, {}, {}},
@@ -68,7 +76,8 @@ struct Raw {
 class Resolver {
  public:
   explicit Resolver(const LlmConfigSources& sources) : sources_(sources) {
-    getenv_ = sources.getenv ? sources.getenv : [](const std::string& name) -> std::optional<std::string> {
+    getenv_ = sources.getenv ? sources.getenv
+                             : [](const std::string& name) -> std::optional<std::string> {
       const char* v = std::getenv(name.c_str());
       return v != nullptr ? std::optional<std::string>(v) : std::nullopt;
     };
@@ -79,7 +88,8 @@ class Resolver {
   }
 
   // The highest-precedence value of `key`, tiers 1-5.
-  std::optional<Raw> get(const std::string& key, const std::vector<const char*>& provider_env = {}) const {
+  std::optional<Raw> get(const std::string& key,
+                         const std::vector<const char*>& provider_env = {}) const {
     const KeySpec& spec = *spec_of(key);
     if (auto it = sources_.flags.find(key); it != sources_.flags.end()) {
       return Raw{it->second, "flag " + key};
@@ -120,7 +130,8 @@ class Resolver {
         continue;
       }
       const auto* t = node.as_table();
-      if (t == nullptr) throw ConfigError(table + ": must be a table ([" + table + "]) (" + where + ")");
+      if (t == nullptr)
+        throw ConfigError(table + ": must be a table ([" + table + "]) (" + where + ")");
       for (const auto& [k, v] : *t) {
         const std::string key = table + "." + std::string(k.str());
         const KeySpec* spec = spec_of(key);
@@ -141,7 +152,8 @@ class Resolver {
           text = *v.value<bool>() ? "true" : "false";
         } else {
           throw ConfigError(key + ": must be a " +
-                            (spec->type == Type::kBool ? "boolean" : "number") + " (" + where + ")");
+                            (spec->type == Type::kBool ? "boolean" : "number") + " (" + where +
+                            ")");
         }
         file_values_[key] = Raw{text, where};
       }
@@ -182,7 +194,8 @@ long long parse_int(const std::string& key, const Raw& raw, long long lo, long l
     used = 0;
   }
   if (used == 0 || used != raw.text.size() || value < lo || value > hi) {
-    invalid(key, raw, "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+    invalid(key, raw,
+            "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
   }
   return value;
 }
@@ -196,16 +209,19 @@ bool parse_bool(const std::string& key, const Raw& raw) {
 EndpointLimits load_limits(const Resolver& r, const std::string& table) {
   EndpointLimits limits;
   const std::string t = table + ".";
-  if (auto v = r.get(t + "timeout_seconds")) limits.timeout_seconds = parse_positive(t + "timeout_seconds", *v);
+  if (auto v = r.get(t + "timeout_seconds"))
+    limits.timeout_seconds = parse_positive(t + "timeout_seconds", *v);
   if (auto v = r.get(t + "connect_timeout_seconds")) {
     limits.connect_timeout_seconds = parse_positive(t + "connect_timeout_seconds", *v);
   }
-  if (auto v = r.get(t + "max_retries")) limits.max_retries = static_cast<int>(parse_int(t + "max_retries", *v, 0, 10));
+  if (auto v = r.get(t + "max_retries"))
+    limits.max_retries = static_cast<int>(parse_int(t + "max_retries", *v, 0, 10));
   if (auto v = r.get(t + "max_concurrency")) {
     limits.max_concurrency = static_cast<int>(parse_int(t + "max_concurrency", *v, 1, 256));
   }
   if (auto v = r.get(t + "token_budget")) {
-    limits.token_budget = static_cast<std::uint64_t>(parse_int(t + "token_budget", *v, 1, INT64_MAX));
+    limits.token_budget =
+        static_cast<std::uint64_t>(parse_int(t + "token_budget", *v, 1, INT64_MAX));
   }
   return limits;
 }
@@ -224,9 +240,10 @@ bool is_official(const std::string& url, const char* host) {
 
 HttpOptions http_for(const EndpointLimits& limits, const HttpOptions& base) {
   HttpOptions http = base;
-  http.total_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(limits.timeout_seconds * 1000)));
-  http.connect_timeout =
-      std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(limits.connect_timeout_seconds * 1000)));
+  http.total_timeout = std::chrono::milliseconds(
+      static_cast<std::int64_t>(std::ceil(limits.timeout_seconds * 1000)));
+  http.connect_timeout = std::chrono::milliseconds(
+      static_cast<std::int64_t>(std::ceil(limits.connect_timeout_seconds * 1000)));
   http.max_retries = limits.max_retries;
   http.max_concurrency = static_cast<std::size_t>(limits.max_concurrency);
   http.token_budget = limits.token_budget;
@@ -241,22 +258,28 @@ LlmConfig load_llm_config(const LlmConfigSources& sources) {
 
   ChatConfig& chat = config.chat;
   if (auto v = r.get("llm.provider")) {
-    if (v->text != "openai" && v->text != "anthropic") invalid("llm.provider", *v, "must be \"openai\" or \"anthropic\"");
+    if (v->text != "openai" && v->text != "anthropic")
+      invalid("llm.provider", *v, "must be \"openai\" or \"anthropic\"");
     chat.provider = v->text;
   }
   const bool anthropic = chat.provider == "anthropic";
   if (auto v = r.get("llm.model")) chat.model = v->text;
-  if (auto v = r.get("llm.base_url", anthropic ? std::vector<const char*>{} : std::vector<const char*>{"OPENAI_BASE_URL"})) {
+  if (auto v = r.get("llm.base_url", anthropic ? std::vector<const char*>{}
+                                               : std::vector<const char*>{"OPENAI_BASE_URL"})) {
     chat.base_url = checked_url("llm.base_url", *v);
   } else {
     chat.base_url = anthropic ? "https://api.anthropic.com" : "https://api.openai.com/v1";
   }
-  if (auto v = r.get("llm.api_key", {anthropic ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY"})) chat.api_key = v->text;
-  if (auto v = r.get("llm.reasoning_model")) chat.reasoning_model = parse_bool("llm.reasoning_model", *v);
+  if (auto v = r.get("llm.api_key", {anthropic ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY"}))
+    chat.api_key = v->text;
+  if (auto v = r.get("llm.reasoning_model"))
+    chat.reasoning_model = parse_bool("llm.reasoning_model", *v);
   chat.limits = load_limits(r, "llm");
   if (config.has_chat() && chat.api_key.empty() &&
-      (is_official(chat.base_url, "api.openai.com") || is_official(chat.base_url, "api.anthropic.com"))) {
-    throw ConfigError(std::string("llm.api_key: required by ") + chat.base_url + "; set NEMORI_LLM_API_KEY or " +
+      (is_official(chat.base_url, "api.openai.com") ||
+       is_official(chat.base_url, "api.anthropic.com"))) {
+    throw ConfigError(std::string("llm.api_key: required by ") + chat.base_url +
+                      "; set NEMORI_LLM_API_KEY or " +
                       (anthropic ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY") +
                       ", or point llm.base_url at a local server");
   }
@@ -276,15 +299,18 @@ LlmConfig load_llm_config(const LlmConfigSources& sources) {
     emb.batch_size = static_cast<std::size_t>(parse_int("embedding.batch_size", *v, 1, 2048));
   }
   emb.limits = load_limits(r, "embedding");
-  if (config.has_embedding() && emb.api_key.empty() && is_official(emb.base_url, "api.openai.com")) {
-    throw ConfigError("embedding.api_key: required by " + emb.base_url +
-                      "; set NEMORI_EMBEDDING_API_KEY or OPENAI_API_KEY, or point embedding.base_url at a "
-                      "local server");
+  if (config.has_embedding() && emb.api_key.empty() &&
+      is_official(emb.base_url, "api.openai.com")) {
+    throw ConfigError(
+        "embedding.api_key: required by " + emb.base_url +
+        "; set NEMORI_EMBEDDING_API_KEY or OPENAI_API_KEY, or point embedding.base_url at a "
+        "local server");
   }
   return config;
 }
 
-LlmClients make_llm_clients(const LlmConfig& config, std::shared_ptr<LlmStats> stats, const HttpOptions& base_http) {
+LlmClients make_llm_clients(const LlmConfig& config, std::shared_ptr<LlmStats> stats,
+                            const HttpOptions& base_http) {
   LlmClients clients;
   clients.stats = stats ? std::move(stats) : std::make_shared<LlmStats>();
   if (config.has_chat()) {

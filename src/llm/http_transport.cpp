@@ -119,7 +119,8 @@ HttpTransport::HttpTransport(HttpOptions options, std::shared_ptr<LlmStats> stat
   }
   if (options_.max_retries < 0) throw ConfigError("max_retries: must be 0 or more");
   if (!stats_) stats_ = std::make_shared<LlmStats>();
-  if (!options_.sleep) options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  if (!options_.sleep)
+    options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   rng_.seed(options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}());
   global_init();
 }
@@ -190,7 +191,8 @@ HttpTransport::Attempt HttpTransport::attempt_once(const JsonPost& post) {
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &headers);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
@@ -214,8 +216,8 @@ nlohmann::json HttpTransport::post_json(const JsonPost& post) {
   };
   if (options_.token_budget && stats_->total_tokens() >= *options_.token_budget) {
     throw fail(LlmFailure::kBudgetExceeded, 0, 0,
-               "token budget of " + std::to_string(*options_.token_budget) +
-                   " tokens is spent (" + std::to_string(stats_->total_tokens()) +
+               "token budget of " + std::to_string(*options_.token_budget) + " tokens is spent (" +
+                   std::to_string(stats_->total_tokens()) +
                    " used); raise token_budget or unset it");
   }
   for (int attempt = 1;; ++attempt) {
@@ -247,7 +249,8 @@ nlohmann::json HttpTransport::post_json(const JsonPost& post) {
     }
     std::chrono::milliseconds delay = backoff(attempt);
     if (a.retry_after_seconds && (a.status == 429 || a.status == 503)) {
-      delay = std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(*a.retry_after_seconds * 1000)));
+      delay = std::chrono::milliseconds(
+          static_cast<std::int64_t>(std::ceil(*a.retry_after_seconds * 1000)));
       if (delay > options_.max_retry_after) {
         throw fail(failure, a.status, attempt,
                    what + "; Retry-After asks for " + std::to_string(delay.count()) +
@@ -265,8 +268,8 @@ nlohmann::json HttpTransport::post_json(const JsonPost& post) {
 
 void HttpTransport::fail_shape(const JsonPost& post, const std::string& what) {
   stats_->record_error(post.phase);
-  std::string message =
-      redact("POST " + redact_url(post.url) + ": answer of an unexpected shape: " + what, post.secret);
+  std::string message = redact(
+      "POST " + redact_url(post.url) + ": answer of an unexpected shape: " + what, post.secret);
   log(message);
   throw LlmCallError(LlmFailure::kMalformedResponse, 200, 1, message);
 }

@@ -18,7 +18,8 @@ bool is_reasoning_model(const std::string& model) {
 }
 
 OpenAiChatClient::OpenAiChatClient(OpenAiChatOptions options, std::shared_ptr<LlmStats> stats)
-    : options_(std::move(options)), stats_(stats ? std::move(stats) : std::make_shared<LlmStats>()) {
+    : options_(std::move(options)),
+      stats_(stats ? std::move(stats) : std::make_shared<LlmStats>()) {
   options_.base_url = wire::check_base_url("llm.base_url", options_.base_url);
   if (options_.model.empty()) throw ConfigError("llm.model: must not be empty");
   transport_ = std::make_unique<HttpTransport>(options_.http, stats_);
@@ -33,7 +34,8 @@ nlohmann::json OpenAiChatClient::request_body(const ChatRequest& request) const 
     body["messages"].push_back({{"role", m.role}, {"content", m.content}});
   }
   if (request.temperature && !reasoning) body["temperature"] = *request.temperature;
-  if (request.max_tokens) body[reasoning ? "max_completion_tokens" : "max_tokens"] = *request.max_tokens;
+  if (request.max_tokens)
+    body[reasoning ? "max_completion_tokens" : "max_tokens"] = *request.max_tokens;
   switch (request.format) {
     case ResponseFormat::kText:
       break;
@@ -43,7 +45,8 @@ nlohmann::json OpenAiChatClient::request_body(const ChatRequest& request) const 
     case ResponseFormat::kJsonSchema:
       body["response_format"] = {
           {"type", "json_schema"},
-          {"json_schema", {{"name", request.schema_name}, {"schema", request.json_schema}, {"strict", true}}}};
+          {"json_schema",
+           {{"name", request.schema_name}, {"schema", request.json_schema}, {"strict", true}}}};
       break;
   }
   return body;
@@ -52,14 +55,16 @@ nlohmann::json OpenAiChatClient::request_body(const ChatRequest& request) const 
 ChatResponse OpenAiChatClient::complete(const ChatRequest& request) {
   JsonPost post;
   post.url = options_.base_url + "/chat/completions";
-  if (!options_.api_key.empty()) post.headers.push_back("Authorization: Bearer " + options_.api_key);
+  if (!options_.api_key.empty())
+    post.headers.push_back("Authorization: Bearer " + options_.api_key);
   post.body = request_body(request).dump();
   post.phase = request.phase;
   post.secret = options_.api_key;
   const nlohmann::json answer = transport_->post_json(post);
 
   const auto* choices = wire::find(answer, "choices");
-  if (choices == nullptr || !choices->is_array() || choices->empty() || !(*choices)[0].is_object()) {
+  if (choices == nullptr || !choices->is_array() || choices->empty() ||
+      !(*choices)[0].is_object()) {
     transport_->fail_shape(post, "no choices[0]");
   }
   const auto& choice = (*choices)[0];
@@ -75,7 +80,8 @@ ChatResponse OpenAiChatClient::complete(const ChatRequest& request) {
   ChatResponse response;
   response.text = content->get<std::string>();
   response.model = answer.value("model", options_.model);
-  if (const auto* reason = wire::find(choice, "finish_reason"); reason != nullptr && reason->is_string()) {
+  if (const auto* reason = wire::find(choice, "finish_reason");
+      reason != nullptr && reason->is_string()) {
     response.finish_reason = reason->get<std::string>();
   }
   response.usage = wire::usage(answer, "prompt_tokens", "completion_tokens");

@@ -8,7 +8,8 @@
 namespace nemori {
 
 OpenAiEmbedder::OpenAiEmbedder(OpenAiEmbeddingOptions options, std::shared_ptr<LlmStats> stats)
-    : options_(std::move(options)), stats_(stats ? std::move(stats) : std::make_shared<LlmStats>()) {
+    : options_(std::move(options)),
+      stats_(stats ? std::move(stats) : std::make_shared<LlmStats>()) {
   options_.base_url = wire::check_base_url("embedding.base_url", options_.base_url);
   if (options_.model.empty()) throw ConfigError("embedding.model: must not be empty");
   if (options_.batch_size == 0) throw ConfigError("embedding.batch_size: must be at least 1");
@@ -31,13 +32,15 @@ std::vector<std::vector<float>> OpenAiEmbedder::embed(std::span<const std::strin
   out.reserve(texts.size());
   for (std::size_t start = 0; start < texts.size(); start += options_.batch_size) {
     const auto batch = texts.subspan(start, std::min(options_.batch_size, texts.size() - start));
-    nlohmann::json body = {{"model", options_.model},
-                           {"input", nlohmann::json(std::vector<std::string>(batch.begin(), batch.end()))},
-                           {"encoding_format", "float"}};
+    nlohmann::json body = {
+        {"model", options_.model},
+        {"input", nlohmann::json(std::vector<std::string>(batch.begin(), batch.end()))},
+        {"encoding_format", "float"}};
     if (options_.dimension) body["dimensions"] = *options_.dimension;
     JsonPost post;
     post.url = options_.base_url + "/embeddings";
-    if (!options_.api_key.empty()) post.headers.push_back("Authorization: Bearer " + options_.api_key);
+    if (!options_.api_key.empty())
+      post.headers.push_back("Authorization: Bearer " + options_.api_key);
     post.body = body.dump();
     post.phase = phase;
     post.secret = options_.api_key;
@@ -55,13 +58,16 @@ std::vector<std::vector<float>> OpenAiEmbedder::embed(std::span<const std::strin
       const auto& item = (*data)[i];
       const auto* index = wire::find(item, "index");
       const auto* embedding = wire::find(item, "embedding");
-      if (index == nullptr || !index->is_number_unsigned() || index->get<std::size_t>() >= batch.size() ||
-          seen[index->get<std::size_t>()]) {
-        transport_->fail_shape(post, "data[" + std::to_string(i) + "].index is missing, repeated or out of range");
+      if (index == nullptr || !index->is_number_unsigned() ||
+          index->get<std::size_t>() >= batch.size() || seen[index->get<std::size_t>()]) {
+        transport_->fail_shape(
+            post, "data[" + std::to_string(i) + "].index is missing, repeated or out of range");
       }
       if (embedding == nullptr || !embedding->is_array() || embedding->empty() ||
-          !std::all_of(embedding->begin(), embedding->end(), [](const auto& v) { return v.is_number(); })) {
-        transport_->fail_shape(post, "data[" + std::to_string(i) + "].embedding is not an array of numbers");
+          !std::all_of(embedding->begin(), embedding->end(),
+                       [](const auto& v) { return v.is_number(); })) {
+        transport_->fail_shape(
+            post, "data[" + std::to_string(i) + "].embedding is not an array of numbers");
       }
       std::size_t expected = dimension_.load();
       if (expected == 0) {

@@ -17,7 +17,8 @@ inline const nlohmann::json* find(const nlohmann::json& object, const char* key)
 }
 
 /// usage.<prompt_key> and usage.<completion_key> when they are non-negative integers, else 0.
-inline TokenUsage usage(const nlohmann::json& answer, const char* prompt_key, const char* completion_key) {
+inline TokenUsage usage(const nlohmann::json& answer, const char* prompt_key,
+                        const char* completion_key) {
   TokenUsage u;
   if (const auto* usage = find(answer, "usage")) {
     if (const auto* p = find(*usage, prompt_key); p != nullptr && p->is_number_unsigned()) {

@@ -44,7 +44,8 @@ class AnthropicChatTest : public ::testing::Test {
 
 TEST_F(AnthropicChatTest, SendsTheMessagesShapeAndHeaders) {
   AnthropicChatClient c(options(), stats);
-  server.enqueue(LlmRoute::kMessages, ScriptedReply::anthropic_text("Caroline went to Boston.", 40, 8));
+  server.enqueue(LlmRoute::kMessages,
+                 ScriptedReply::anthropic_text("Caroline went to Boston.", 40, 8));
   const ChatResponse r = c.complete(ask());
   EXPECT_EQ(r.text, "Caroline went to Boston.");
   EXPECT_EQ(r.usage, (TokenUsage{40, 8}));
@@ -75,7 +76,8 @@ TEST_F(AnthropicChatTest, ABaseUrlEndingInV1IsAcceptedToo) {
 
 TEST_F(AnthropicChatTest, JsonModeAsksInTheSystemPromptAndStripsACodeFence) {
   AnthropicChatClient c(options(), stats);
-  server.enqueue(LlmRoute::kMessages, ScriptedReply::anthropic_text("```json\n{\"title\": \"Boston\"}\n```"));
+  server.enqueue(LlmRoute::kMessages,
+                 ScriptedReply::anthropic_text("```json\n{\"title\": \"Boston\"}\n```"));
   ChatRequest r = ask(ResponseFormat::kJsonSchema);
   r.json_schema = {{"type", "object"}, {"required", {"title"}}};
   const ChatResponse answer = c.complete(r);
@@ -98,9 +100,11 @@ TEST_F(AnthropicChatTest, JoinsTextBlocksAndSkipsOthers) {
 
 TEST_F(AnthropicChatTest, RetriesOverloadedAndRateLimitedHonouringRetryAfter) {
   AnthropicChatClient c(options(), stats);
+  server.enqueue(LlmRoute::kMessages, ScriptedReply::anthropic_error(429, "rate_limit_error",
+                                                                     "Number of requests exceeded")
+                                          .with_retry_after(3));
   server.enqueue(LlmRoute::kMessages,
-                 ScriptedReply::anthropic_error(429, "rate_limit_error", "Number of requests exceeded").with_retry_after(3));
-  server.enqueue(LlmRoute::kMessages, ScriptedReply::anthropic_error(529, "overloaded_error", "Overloaded"));
+                 ScriptedReply::anthropic_error(529, "overloaded_error", "Overloaded"));
   server.enqueue(LlmRoute::kMessages, ScriptedReply::anthropic_text("fine"));
   EXPECT_EQ(c.complete(ask()).text, "fine");
   const auto sleeps = recorder->sleeps_copy();
@@ -112,7 +116,8 @@ TEST_F(AnthropicChatTest, RetriesOverloadedAndRateLimitedHonouringRetryAfter) {
 TEST_F(AnthropicChatTest, AuthErrorIsNotRetriedAndNamesTheProviderMessageNotTheKey) {
   AnthropicChatClient c(options(), stats);
   server.enqueue(LlmRoute::kMessages,
-                 ScriptedReply::anthropic_error(401, "authentication_error", std::string("invalid x-api-key ") + kKey));
+                 ScriptedReply::anthropic_error(401, "authentication_error",
+                                                std::string("invalid x-api-key ") + kKey));
   const LlmCallError e = call_failing(c, ask());
   const std::string what = e.what();
   EXPECT_EQ(e.http_status(), 401);
@@ -129,14 +134,16 @@ TEST_F(AnthropicChatTest, FaultsOnTheWireAreTypedErrors) {
   EXPECT_EQ(call_failing(c, ask()).failure(), LlmFailure::kConnection);
   server.enqueue(LlmRoute::kMessages, ScriptedReply::raw(200, "{\"content\": [{\"type\": \"te"));
   EXPECT_EQ(call_failing(c, ask()).failure(), LlmFailure::kMalformedResponse);
-  server.enqueue(LlmRoute::kMessages, ScriptedReply::raw(200, R"({"content": [{"type": "tool_use", "id": "t"}]})"));
+  server.enqueue(LlmRoute::kMessages,
+                 ScriptedReply::raw(200, R"({"content": [{"type": "tool_use", "id": "t"}]})"));
   const LlmCallError shape = call_failing(c, ask());
   EXPECT_EQ(shape.failure(), LlmFailure::kMalformedResponse);
   EXPECT_NE(std::string(shape.what()).find("no text content block"), std::string::npos);
   AnthropicChatOptions slow = options(0);
   slow.http.total_timeout = std::chrono::milliseconds(200);
   AnthropicChatClient impatient(slow, stats);
-  server.enqueue(LlmRoute::kMessages, ScriptedReply::anthropic_text("late").with_delay(std::chrono::seconds(3)));
+  server.enqueue(LlmRoute::kMessages,
+                 ScriptedReply::anthropic_text("late").with_delay(std::chrono::seconds(3)));
   EXPECT_EQ(call_failing(impatient, ask()).failure(), LlmFailure::kTimeout);
   EXPECT_EQ(stats->phase("episode").errors, 4u);
 }
@@ -145,7 +152,8 @@ TEST_F(AnthropicChatTest, TheDeterministicModelAnswersInTheAnthropicShape) {
   AnthropicChatClient c(options(), stats);
   const ChatResponse r = c.complete(ask(ResponseFormat::kJsonObject));
   const auto episode = nlohmann::json::parse(r.text);
-  EXPECT_NE(episode["content"].get<std::string>().find("Caroline said \"I went to Boston.\""), std::string::npos)
+  EXPECT_NE(episode["content"].get<std::string>().find("Caroline said \"I went to Boston.\""),
+            std::string::npos)
       << r.text;
   EXPECT_GT(r.usage.prompt_tokens, 0u);
 }

@@ -27,9 +27,10 @@ class LlmConfigTest : public ::testing::Test {
     return s;
   }
   std::filesystem::path write_toml(const std::string& text) {
-    file_ = std::filesystem::temp_directory_path() /
-            ("nemori-llm-config-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml");
+    file_ =
+        std::filesystem::temp_directory_path() /
+        ("nemori-llm-config-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+         "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".toml");
     std::ofstream(file_) << text;
     return file_;
   }
@@ -65,7 +66,8 @@ TEST_F(LlmConfigTest, AnOpenAiKeyAloneDoesNotTurnTheLlmOn) {
 }
 
 TEST_F(LlmConfigTest, DefaultsApplyWhenOnlyModelsAreSet) {
-  env = {{"NEMORI_LLM_MODEL", "gpt-4o-mini"}, {"NEMORI_EMBEDDING_MODEL", "text-embedding-3-small"},
+  env = {{"NEMORI_LLM_MODEL", "gpt-4o-mini"},
+         {"NEMORI_EMBEDDING_MODEL", "text-embedding-3-small"},
          {"OPENAI_API_KEY", "sk-x"}};
   const LlmConfig c = load_llm_config(sources());
   EXPECT_EQ(c.chat.provider, "openai");
@@ -99,20 +101,22 @@ dimension = 128
 [server]
 port = 8080  # other tables belong to other parts of nemori
 )");
-  env = {{"NEMORI_LLM_MODEL", "env-model"},     {"LLM_BASE_URL", "http://original-env:3/v1"},
-         {"OPENAI_API_KEY", "generic-key"},     {"OPENAI_BASE_URL", "http://generic:4/v1"},
+  env = {{"NEMORI_LLM_MODEL", "env-model"},
+         {"LLM_BASE_URL", "http://original-env:3/v1"},
+         {"OPENAI_API_KEY", "generic-key"},
+         {"OPENAI_BASE_URL", "http://generic:4/v1"},
          {"EMBEDDING_API_KEY", "embed-env-key"}};
   s.flags = {{"llm.model", "flag-model"}};
   const LlmConfig c = load_llm_config(s);
-  EXPECT_EQ(c.chat.model, "flag-model");                    // flag over env and file
-  EXPECT_EQ(c.chat.base_url, "http://original-env:3/v1");   // original's env name over file
-  EXPECT_EQ(c.chat.api_key, "file-key");                    // file over OPENAI_API_KEY
-  EXPECT_EQ(c.chat.limits.max_retries, 5);                  // file over default
+  EXPECT_EQ(c.chat.model, "flag-model");                   // flag over env and file
+  EXPECT_EQ(c.chat.base_url, "http://original-env:3/v1");  // original's env name over file
+  EXPECT_EQ(c.chat.api_key, "file-key");                   // file over OPENAI_API_KEY
+  EXPECT_EQ(c.chat.limits.max_retries, 5);                 // file over default
   EXPECT_EQ(c.chat.limits.timeout_seconds, 30);
-  EXPECT_EQ(c.chat.limits.max_concurrency, 4);              // default
+  EXPECT_EQ(c.chat.limits.max_concurrency, 4);  // default
   EXPECT_EQ(c.embedding.model, "file-embed");
-  EXPECT_EQ(c.embedding.base_url, "http://file:2/v1");      // file over OPENAI_BASE_URL
-  EXPECT_EQ(c.embedding.api_key, "embed-env-key");          // EMBEDDING_API_KEY over none in file
+  EXPECT_EQ(c.embedding.base_url, "http://file:2/v1");  // file over OPENAI_BASE_URL
+  EXPECT_EQ(c.embedding.api_key, "embed-env-key");      // EMBEDDING_API_KEY over none in file
   EXPECT_EQ(c.embedding.dimension, 128u);
 }
 
@@ -136,8 +140,11 @@ TEST_F(LlmConfigTest, NemoriEnvBeatsTheOriginalNamesWhichBeatOpenAiNames) {
 }
 
 TEST_F(LlmConfigTest, AnthropicProviderUsesItsOwnDefaultsAndKey) {
-  env = {{"NEMORI_LLM_PROVIDER", "anthropic"}, {"NEMORI_LLM_MODEL", "claude-sonnet-4-5"},
-         {"ANTHROPIC_API_KEY", "sk-ant"}, {"OPENAI_API_KEY", "sk-openai"}, {"OPENAI_BASE_URL", "http://x:1/v1"}};
+  env = {{"NEMORI_LLM_PROVIDER", "anthropic"},
+         {"NEMORI_LLM_MODEL", "claude-sonnet-4-5"},
+         {"ANTHROPIC_API_KEY", "sk-ant"},
+         {"OPENAI_API_KEY", "sk-openai"},
+         {"OPENAI_BASE_URL", "http://x:1/v1"}};
   const LlmConfig c = load_llm_config(sources());
   EXPECT_EQ(c.chat.base_url, "https://api.anthropic.com");
   EXPECT_EQ(c.chat.api_key, "sk-ant");
@@ -148,7 +155,9 @@ TEST_F(LlmConfigTest, AnthropicProviderUsesItsOwnDefaultsAndKey) {
 TEST_F(LlmConfigTest, ValidationErrorsNameTheKeyAndTheSource) {
   LlmConfigSources s = sources();
   s.flags = {{"llm.timeout_seconds", "-3"}};
-  EXPECT_EQ(error_of(s), "llm.timeout_seconds: must be a positive number (flag llm.timeout_seconds, got \"-3\")");
+  EXPECT_EQ(
+      error_of(s),
+      "llm.timeout_seconds: must be a positive number (flag llm.timeout_seconds, got \"-3\")");
   s.flags = {{"llm.max_concurrency", "0"}};
   EXPECT_EQ(error_of(s).rfind("llm.max_concurrency: must be a whole number from 1 to 256", 0), 0u);
   s.flags = {{"llm.max_retries", "three"}};
@@ -194,9 +203,12 @@ TEST_F(LlmConfigTest, TheOfficialEndpointsNeedAKeyAndTheMessageNeverShowsOne) {
 TEST_F(LlmConfigTest, BuiltClientsTalkToTheConfiguredServerWithTheConfiguredLimits) {
   ScriptedLlmServer server;
   LlmConfigSources s = sources();
-  s.flags = {{"llm.base_url", server.openai_base_url()}, {"llm.model", "scripted-chat"},
-             {"embedding.base_url", server.openai_base_url()}, {"embedding.model", "scripted-embed"},
-             {"embedding.dimension", "16"}, {"llm.max_retries", "0"}};
+  s.flags = {{"llm.base_url", server.openai_base_url()},
+             {"llm.model", "scripted-chat"},
+             {"embedding.base_url", server.openai_base_url()},
+             {"embedding.model", "scripted-embed"},
+             {"embedding.dimension", "16"},
+             {"llm.max_retries", "0"}};
   const LlmClients clients = make_llm_clients(load_llm_config(s));
   ASSERT_NE(clients.chat, nullptr);
   ASSERT_NE(clients.embedder, nullptr);
@@ -205,7 +217,8 @@ TEST_F(LlmConfigTest, BuiltClientsTalkToTheConfiguredServerWithTheConfiguredLimi
   r.messages = {{"user", "Alice: hello Bob"}};
   r.phase = "episode";
   EXPECT_NE(clients.chat->complete(r).text.find("Alice said"), std::string::npos);
-  server.enqueue(LlmRoute::kChatCompletions, ScriptedReply::openai_error(500, "down", "server_error"));
+  server.enqueue(LlmRoute::kChatCompletions,
+                 ScriptedReply::openai_error(500, "down", "server_error"));
   EXPECT_THROW(clients.chat->complete(r), LlmError);  // max_retries 0: one attempt
   EXPECT_EQ(clients.stats->phase("episode").calls, 2u);
   EXPECT_EQ(clients.stats->phase("embedding").calls, 1u);

@@ -46,7 +46,8 @@ class OpenAiChatTest : public ::testing::Test {
 };
 
 TEST_F(OpenAiChatTest, ReturnsTheAnswerTextAndRecordsUsageUnderThePhase) {
-  server.enqueue(LlmRoute::kChatCompletions, ScriptedReply::openai_chat("Caroline joined a group.", 120, 30));
+  server.enqueue(LlmRoute::kChatCompletions,
+                 ScriptedReply::openai_chat("Caroline joined a group.", 120, 30));
   auto c = client();
   ChatResponse r = c->complete(ask("hello"));
   EXPECT_EQ(r.text, "Caroline joined a group.");
@@ -86,7 +87,8 @@ TEST_F(OpenAiChatTest, JsonModeAsksForAJsonObject) {
   ChatRequest r = ask("segment these");
   r.format = ResponseFormat::kJsonObject;
   c->complete(r);
-  EXPECT_EQ(server.requests().at(0).json["response_format"], nlohmann::json({{"type", "json_object"}}));
+  EXPECT_EQ(server.requests().at(0).json["response_format"],
+            nlohmann::json({{"type", "json_object"}}));
 }
 
 TEST_F(OpenAiChatTest, JsonSchemaModeSendsTheSchemaStrict) {
@@ -122,10 +124,13 @@ TEST_F(OpenAiChatTest, ReasoningModelsGetMaxCompletionTokensAndNoTemperature) {
 }
 
 TEST_F(OpenAiChatTest, RetriesA429AndA500WithGrowingJitteredBackoff) {
+  server.enqueue(
+      LlmRoute::kChatCompletions,
+      ScriptedReply::openai_error(429, "Rate limit reached", "requests", "rate_limit_exceeded"));
   server.enqueue(LlmRoute::kChatCompletions,
-                 ScriptedReply::openai_error(429, "Rate limit reached", "requests", "rate_limit_exceeded"));
-  server.enqueue(LlmRoute::kChatCompletions, ScriptedReply::openai_error(500, "The server had an error", "server_error"));
-  server.enqueue(LlmRoute::kChatCompletions, ScriptedReply::openai_error(503, "Overloaded", "server_error"));
+                 ScriptedReply::openai_error(500, "The server had an error", "server_error"));
+  server.enqueue(LlmRoute::kChatCompletions,
+                 ScriptedReply::openai_error(503, "Overloaded", "server_error"));
   server.enqueue(LlmRoute::kChatCompletions, ScriptedReply::openai_chat("ok"));
   auto c = client();
   EXPECT_EQ(c->complete(ask("hi")).text, "ok");
@@ -144,8 +149,9 @@ TEST_F(OpenAiChatTest, RetriesA429AndA500WithGrowingJitteredBackoff) {
 }
 
 TEST_F(OpenAiChatTest, HonoursRetryAfterSeconds) {
-  server.enqueue(LlmRoute::kChatCompletions,
-                 ScriptedReply::openai_error(429, "Rate limit reached", "requests").with_retry_after(7));
+  server.enqueue(
+      LlmRoute::kChatCompletions,
+      ScriptedReply::openai_error(429, "Rate limit reached", "requests").with_retry_after(7));
   auto c = client();
   EXPECT_EQ(c->complete(ask("hi")).text.empty(), false);
   ASSERT_EQ(recorder->sleeps_copy().size(), 1u);
@@ -154,7 +160,8 @@ TEST_F(OpenAiChatTest, HonoursRetryAfterSeconds) {
 
 TEST_F(OpenAiChatTest, GivesUpAfterMaxRetriesWithTheLastStatus) {
   for (int i = 0; i < 3; ++i) {
-    server.enqueue(LlmRoute::kChatCompletions, ScriptedReply::openai_error(500, "still broken", "server_error"));
+    server.enqueue(LlmRoute::kChatCompletions,
+                   ScriptedReply::openai_error(500, "still broken", "server_error"));
   }
   auto c = client(2);
   const LlmCallError e = call_failing(*c, ask("hi"));
@@ -170,7 +177,8 @@ TEST_F(OpenAiChatTest, GivesUpAfterMaxRetriesWithTheLastStatus) {
 TEST_F(OpenAiChatTest, NeverRetriesAuthAndRequestErrors) {
   for (int status : {400, 401, 403, 404}) {
     server.enqueue(LlmRoute::kChatCompletions,
-                   ScriptedReply::openai_error(status, "refused " + std::to_string(status), "invalid_request_error"));
+                   ScriptedReply::openai_error(status, "refused " + std::to_string(status),
+                                               "invalid_request_error"));
   }
   auto c = client();
   for (int status : {400, 401, 403, 404}) {
@@ -185,15 +193,18 @@ TEST_F(OpenAiChatTest, NeverRetriesAuthAndRequestErrors) {
 TEST_F(OpenAiChatTest, ErrorsAndLogsNameTheEndpointStatusAndMessageButNeverTheKey) {
   // A provider that echoes the key back, as some gateways do.
   server.enqueue(LlmRoute::kChatCompletions,
-                 ScriptedReply::openai_error(500, std::string("upstream rejected key ") + kKey, "server_error"));
-  server.enqueue(LlmRoute::kChatCompletions,
-                 ScriptedReply::openai_error(401, std::string("Incorrect API key provided: ") + kKey,
-                                             "invalid_request_error", "invalid_api_key"));
+                 ScriptedReply::openai_error(500, std::string("upstream rejected key ") + kKey,
+                                             "server_error"));
+  server.enqueue(
+      LlmRoute::kChatCompletions,
+      ScriptedReply::openai_error(401, std::string("Incorrect API key provided: ") + kKey,
+                                  "invalid_request_error", "invalid_api_key"));
   auto c = client();
   const LlmCallError e = call_failing(*c, ask("hi"));
   const std::string what = e.what();
   EXPECT_EQ(what.find(kKey), std::string::npos) << what;
-  EXPECT_NE(what.find("POST " + server.openai_base_url() + "/chat/completions"), std::string::npos) << what;
+  EXPECT_NE(what.find("POST " + server.openai_base_url() + "/chat/completions"), std::string::npos)
+      << what;
   EXPECT_NE(what.find("HTTP 401"), std::string::npos) << what;
   EXPECT_NE(what.find("Incorrect API key provided"), std::string::npos) << what;
   EXPECT_NE(what.find("invalid_api_key"), std::string::npos) << what;
@@ -210,7 +221,8 @@ TEST_F(OpenAiChatTest, CredentialsInTheBaseUrlStayOutOfErrors) {
   o.model = "m";
   o.http = fast_http(recorder, 0);
   OpenAiChatClient c(o, stats);
-  server.enqueue(LlmRoute::kChatCompletions, ScriptedReply::openai_error(403, "forbidden", "permission_error"));
+  server.enqueue(LlmRoute::kChatCompletions,
+                 ScriptedReply::openai_error(403, "forbidden", "permission_error"));
   const LlmCallError e = call_failing(c, ask("hi"));
   EXPECT_EQ(std::string(e.what()).find(kKey), std::string::npos) << e.what();
   EXPECT_NE(std::string(e.what()).find(base), std::string::npos) << e.what();
@@ -223,13 +235,16 @@ TEST_F(OpenAiChatTest, TimesOutASlowAnswerAndRetriesIt) {
   o.http = fast_http(recorder, 1);
   o.http.total_timeout = std::chrono::milliseconds(200);
   OpenAiChatClient c(o, stats);
-  server.enqueue(LlmRoute::kChatCompletions, ScriptedReply::openai_chat("late").with_delay(std::chrono::seconds(3)));
+  server.enqueue(LlmRoute::kChatCompletions,
+                 ScriptedReply::openai_chat("late").with_delay(std::chrono::seconds(3)));
   server.enqueue(LlmRoute::kChatCompletions, ScriptedReply::openai_chat("in time"));
   EXPECT_EQ(c.complete(ask("hi")).text, "in time");
   EXPECT_EQ(stats->phase("episode").retries, 1u);
 
-  server.enqueue(LlmRoute::kChatCompletions, ScriptedReply::openai_chat("late").with_delay(std::chrono::seconds(3)));
-  server.enqueue(LlmRoute::kChatCompletions, ScriptedReply::openai_chat("late").with_delay(std::chrono::seconds(3)));
+  server.enqueue(LlmRoute::kChatCompletions,
+                 ScriptedReply::openai_chat("late").with_delay(std::chrono::seconds(3)));
+  server.enqueue(LlmRoute::kChatCompletions,
+                 ScriptedReply::openai_chat("late").with_delay(std::chrono::seconds(3)));
   const LlmCallError e = call_failing(c, ask("hi"));
   EXPECT_EQ(e.failure(), LlmFailure::kTimeout);
   EXPECT_NE(std::string(e.what()).find("no answer within 200 ms"), std::string::npos) << e.what();
@@ -250,7 +265,8 @@ TEST_F(OpenAiChatTest, ATruncatedBodyIsAConnectionFailureThatIsRetried) {
 }
 
 TEST_F(OpenAiChatTest, MalformedJsonIsAnErrorNotAnEmptyAnswer) {
-  server.enqueue(LlmRoute::kChatCompletions, ScriptedReply::raw(200, R"({"choices": [{"message": )"));
+  server.enqueue(LlmRoute::kChatCompletions,
+                 ScriptedReply::raw(200, R"({"choices": [{"message": )"));
   auto c = client();
   const LlmCallError e = call_failing(*c, ask("hi"));
   EXPECT_EQ(e.failure(), LlmFailure::kMalformedResponse);
@@ -261,19 +277,28 @@ TEST_F(OpenAiChatTest, MalformedJsonIsAnErrorNotAnEmptyAnswer) {
 
 TEST_F(OpenAiChatTest, ValidJsonOfTheWrongShapeIsAnError) {
   server.enqueue(LlmRoute::kChatCompletions, ScriptedReply::raw(200, R"({"result": "hello"})"));
-  server.enqueue(LlmRoute::kChatCompletions, ScriptedReply::raw(200, R"({"choices": [{"message": {"content": 42}}]})"));
   server.enqueue(LlmRoute::kChatCompletions,
-                 ScriptedReply::raw(200, R"({"choices": [{"message": {"content": null, "refusal": "I can't"}}]})"));
+                 ScriptedReply::raw(200, R"({"choices": [{"message": {"content": 42}}]})"));
+  server.enqueue(
+      LlmRoute::kChatCompletions,
+      ScriptedReply::raw(200,
+                         R"({"choices": [{"message": {"content": null, "refusal": "I can't"}}]})"));
   auto c = client();
-  EXPECT_NE(std::string(call_failing(*c, ask("a")).what()).find("no choices[0]"), std::string::npos);
-  EXPECT_NE(std::string(call_failing(*c, ask("b")).what()).find("content is not a string"), std::string::npos);
-  EXPECT_NE(std::string(call_failing(*c, ask("c")).what()).find("refusal: I can't"), std::string::npos);
+  EXPECT_NE(std::string(call_failing(*c, ask("a")).what()).find("no choices[0]"),
+            std::string::npos);
+  EXPECT_NE(std::string(call_failing(*c, ask("b")).what()).find("content is not a string"),
+            std::string::npos);
+  EXPECT_NE(std::string(call_failing(*c, ask("c")).what()).find("refusal: I can't"),
+            std::string::npos);
   EXPECT_EQ(stats->phase("episode").errors, 3u);
 }
 
 TEST_F(OpenAiChatTest, AnAnswerWithoutUsageCountsTheCallAndNoTokens) {
-  server.enqueue(LlmRoute::kChatCompletions,
-                 ScriptedReply::raw(200, R"({"choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}}]})"));
+  server.enqueue(
+      LlmRoute::kChatCompletions,
+      ScriptedReply::raw(
+          200,
+          R"({"choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}}]})"));
   auto c = client();
   EXPECT_EQ(c->complete(ask("x", "segmentation")).usage, TokenUsage{});
   EXPECT_EQ(stats->phase("segmentation").calls, 1u);

@@ -12,10 +12,12 @@ namespace {
 
 class OpenAiEmbedderTest : public ::testing::Test {
  protected:
-  OpenAiEmbedder embedder(std::size_t batch_size = 64, std::optional<std::size_t> dimension = std::nullopt) {
+  OpenAiEmbedder embedder(std::size_t batch_size = 64,
+                          std::optional<std::size_t> dimension = std::nullopt) {
     return OpenAiEmbedder(options(batch_size, dimension), stats);
   }
-  OpenAiEmbeddingOptions options(std::size_t batch_size = 64, std::optional<std::size_t> dimension = std::nullopt) {
+  OpenAiEmbeddingOptions options(std::size_t batch_size = 64,
+                                 std::optional<std::size_t> dimension = std::nullopt) {
     OpenAiEmbeddingOptions o;
     o.base_url = server.openai_base_url();
     o.model = "text-embedding-3-small";
@@ -53,7 +55,8 @@ double cosine(const std::vector<float>& a, const std::vector<float>& b) {
 
 TEST_F(OpenAiEmbedderTest, SendsBatchesOfBatchSizeInputsAndKeepsInputOrder) {
   auto e = embedder(2);
-  const std::vector<std::string> texts = {"the dog ran", "a cat slept", "birds sing", "fish swim", "trees grow"};
+  const std::vector<std::string> texts = {"the dog ran", "a cat slept", "birds sing", "fish swim",
+                                          "trees grow"};
   const auto vectors = e.embed(texts);
   ASSERT_EQ(vectors.size(), 5u);
   const auto requests = server.requests();
@@ -73,7 +76,8 @@ TEST_F(OpenAiEmbedderTest, SendsBatchesOfBatchSizeInputsAndKeepsInputOrder) {
 }
 
 TEST_F(OpenAiEmbedderTest, OrdersVectorsByTheIndexField) {
-  server.enqueue(LlmRoute::kEmbeddings, ScriptedReply::openai_embeddings({{1, 0}, {0, 1}, {1, 1}}, 9, true));
+  server.enqueue(LlmRoute::kEmbeddings,
+                 ScriptedReply::openai_embeddings({{1, 0}, {0, 1}, {1, 1}}, 9, true));
   auto e = embedder();
   const auto vectors = e.embed(std::vector<std::string>{"a", "b", "c"});
   EXPECT_EQ(vectors, (std::vector<std::vector<float>>{{1, 0}, {0, 1}, {1, 1}}));
@@ -92,8 +96,8 @@ TEST_F(OpenAiEmbedderTest, AConfiguredDimensionIsRequestedAndChecked) {
 TEST_F(OpenAiEmbedderTest, SimilarTextsAreCloserThanUnrelatedOnes) {
   auto e = embedder();
   const auto v = e.embed(std::vector<std::string>{"Melanie painted a sunrise over the lake",
-                                                 "Melanie painted the lake at sunrise",
-                                                 "quarterly tax filing deadline"});
+                                                  "Melanie painted the lake at sunrise",
+                                                  "quarterly tax filing deadline"});
   EXPECT_GT(cosine(v[0], v[1]), cosine(v[0], v[2]) + 0.3);
 }
 
@@ -103,10 +107,13 @@ TEST_F(OpenAiEmbedderTest, WrongShapesAreErrors) {
   EXPECT_NE(error_of(e, {"a"}).find("no data array"), std::string::npos);
   server.enqueue(LlmRoute::kEmbeddings, ScriptedReply::openai_embeddings({{1, 0}}));
   EXPECT_NE(error_of(e, {"a", "b"}).find("1 embeddings for 2 inputs"), std::string::npos);
-  server.enqueue(LlmRoute::kEmbeddings,
-                 ScriptedReply::raw(200, R"({"data": [{"index": 0, "embedding": [1]}, {"index": 0, "embedding": [1]}]})"));
+  server.enqueue(
+      LlmRoute::kEmbeddings,
+      ScriptedReply::raw(
+          200, R"({"data": [{"index": 0, "embedding": [1]}, {"index": 0, "embedding": [1]}]})"));
   EXPECT_NE(error_of(e, {"a", "b"}).find("repeated or out of range"), std::string::npos);
-  server.enqueue(LlmRoute::kEmbeddings, ScriptedReply::raw(200, R"({"data": [{"index": 0, "embedding": "AAAA"}]})"));
+  server.enqueue(LlmRoute::kEmbeddings,
+                 ScriptedReply::raw(200, R"({"data": [{"index": 0, "embedding": "AAAA"}]})"));
   EXPECT_NE(error_of(e, {"a"}).find("not an array of numbers"), std::string::npos);
   server.enqueue(LlmRoute::kEmbeddings, ScriptedReply::raw(200, "<html>502 Bad Gateway</html>"));
   EXPECT_NE(error_of(e, {"a"}).find("not JSON"), std::string::npos);
@@ -114,8 +121,9 @@ TEST_F(OpenAiEmbedderTest, WrongShapesAreErrors) {
 }
 
 TEST_F(OpenAiEmbedderTest, RetriesA429ThenSucceeds) {
-  server.enqueue(LlmRoute::kEmbeddings,
-                 ScriptedReply::openai_error(429, "Rate limit reached", "requests").with_retry_after(2));
+  server.enqueue(
+      LlmRoute::kEmbeddings,
+      ScriptedReply::openai_error(429, "Rate limit reached", "requests").with_retry_after(2));
   auto e = embedder();
   EXPECT_EQ(e.embed(std::vector<std::string>{"x y"}).size(), 1u);
   ASSERT_EQ(recorder->sleeps_copy().size(), 1u);

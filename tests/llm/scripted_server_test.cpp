@@ -43,16 +43,21 @@ TEST(ScriptedServerTest, SegmentsNumberedMessagesByDateAndGroupSize) {
 
 TEST(ScriptedServerTest, WritesAnEpisodeFromTheMessages) {
   ScriptedLlmServer server;
-  const auto answer = nlohmann::json::parse(ask(server,
-      "Write an episode.\n[2023-05-08T13:56:00Z] Caroline: I joined an LGBTQ support group in Boston.\n"
-      "[2023-05-08T13:57:00Z] Melanie: That is wonderful!").text);
+  const auto answer =
+      nlohmann::json::parse(ask(server,
+                                "Write an episode.\n[2023-05-08T13:56:00Z] Caroline: I joined an "
+                                "LGBTQ support group in Boston.\n"
+                                "[2023-05-08T13:57:00Z] Melanie: That is wonderful!")
+                                .text);
   EXPECT_EQ(answer["timestamp"], "2023-05-08T13:56:00Z");
   EXPECT_EQ(answer["content"],
-            "On 2023-05-08, Caroline said \"I joined an LGBTQ support group in Boston.\". Melanie said \"That is "
+            "On 2023-05-08, Caroline said \"I joined an LGBTQ support group in Boston.\". Melanie "
+            "said \"That is "
             "wonderful!\".");
   EXPECT_EQ(answer["title"], "I joined an LGBTQ support group in Boston");
   EXPECT_EQ(answer["entities"], nlohmann::json({"Caroline", "LGBTQ", "Boston", "Melanie"}));
-  for (const char* field : {"summary", "topics", "keywords"}) EXPECT_TRUE(answer.contains(field)) << field;
+  for (const char* field : {"summary", "topics", "keywords"})
+    EXPECT_TRUE(answer.contains(field)) << field;
 }
 
 TEST(ScriptedServerTest, AnswersAreTheSameOnEveryRun) {

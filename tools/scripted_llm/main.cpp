@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
       } else if (arg == "--segment-size" && has_value) {
         options.segment_size = std::stoul(argv[++i]);
       } else {
-        std::cerr << "usage: nemori-scripted-llm [--port N] [--host H] [--dimension D] [--segment-size S]\n";
+        std::cerr << "usage: nemori-scripted-llm [--port N] [--host H] [--dimension D] "
+                     "[--segment-size S]\n";
         return 2;
       }
     } catch (const std::exception&) {
@@ -44,8 +45,8 @@ int main(int argc, char** argv) {
   try {
     nemori::testing::ScriptedLlmServer server(options);
     std::cout << server.port() << std::endl;
-    std::cerr << "nemori-scripted-llm: OpenAI base URL " << server.openai_base_url() << ", Anthropic base URL "
-              << server.anthropic_base_url() << std::endl;
+    std::cerr << "nemori-scripted-llm: OpenAI base URL " << server.openai_base_url()
+              << ", Anthropic base URL " << server.anthropic_base_url() << std::endl;
     int signal = 0;
     sigwait(&stop_signals, &signal);
     server.stop();

@@ -16,7 +16,8 @@ namespace nemori::testing {
 namespace {
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -24,7 +25,8 @@ std::vector<std::string> words_of(const std::string& text) {
   std::vector<std::string> out;
   std::string word;
   for (char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '\'' || (static_cast<unsigned char>(c) & 0x80)) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '\'' ||
+        (static_cast<unsigned char>(c) & 0x80)) {
       word += c;
     } else if (!word.empty()) {
       out.push_back(word);
@@ -35,10 +37,14 @@ std::vector<std::string> words_of(const std::string& text) {
   return out;
 }
 
-int count_words(const std::string& text) { return static_cast<int>(words_of(text).size()); }
+int count_words(const std::string& text) {
+  return static_cast<int>(words_of(text).size());
+}
 
 nlohmann::json openai_usage(int prompt, int completion) {
-  return {{"prompt_tokens", prompt}, {"completion_tokens", completion}, {"total_tokens", prompt + completion}};
+  return {{"prompt_tokens", prompt},
+          {"completion_tokens", completion},
+          {"total_tokens", prompt + completion}};
 }
 
 std::string first_words(const std::string& text, std::size_t n) {
@@ -71,7 +77,8 @@ nlohmann::json segment(const std::string& prompt, std::size_t max) {
     const std::string day = std::regex_search(rest, d, date) ? d.str() : group_date;
     if (!group.empty() && (day != group_date || group.size() >= max)) flush();
     if (group.empty()) {
-      static const std::regex stamp_prefix(R"(^\s*(\[[^\]]*\]\s*)?(\d{4}-\d{2}-\d{2}[T ]?[\d:.+Z-]*\s*)?)");
+      static const std::regex stamp_prefix(
+          R"(^\s*(\[[^\]]*\]\s*)?(\d{4}-\d{2}-\d{2}[T ]?[\d:.+Z-]*\s*)?)");
       topic = first_words(std::regex_replace(rest, stamp_prefix, ""), 6);
     }
     group_date = day;
@@ -83,8 +90,10 @@ nlohmann::json segment(const std::string& prompt, std::size_t max) {
 
 // Deterministic episode: narrative from "Speaker: text" lines.
 nlohmann::json episode(const std::string& prompt) {
-  static const std::regex said(R"(^\s*(?:\[?\d+[\].):]?\s+)?(?:\[[^\]]*\]\s*)?(?:\d{4}-\d{2}-\d{2}[T ][\d:.+Z-]*\s*)?([A-Z][\w .'-]{0,40}?):\s+(.+)$)");
-  static const std::regex stamp(R"(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?)");
+  static const std::regex said(
+      R"(^\s*(?:\[?\d+[\].):]?\s+)?(?:\[[^\]]*\]\s*)?(?:\d{4}-\d{2}-\d{2}[T ][\d:.+Z-]*\s*)?([A-Z][\w .'-]{0,40}?):\s+(.+)$)");
+  static const std::regex stamp(
+      R"(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?)");
   std::smatch s;
   const std::string timestamp = std::regex_search(prompt, s, stamp) ? s.str() : "";
   std::vector<std::pair<std::string, std::string>> turns;
@@ -109,23 +118,29 @@ nlohmann::json episode(const std::string& prompt) {
     const auto words = words_of(text);
     for (std::size_t w = 0; w < words.size(); ++w) {
       const std::string& word = words[w];
-      if (w > 0 && std::isupper(static_cast<unsigned char>(word[0])) && word.size() > 1) add_entity(word);
+      if (w > 0 && std::isupper(static_cast<unsigned char>(word[0])) && word.size() > 1)
+        add_entity(word);
       const std::string lw = lower(word);
-      if (lw.size() >= 5 && keywords.size() < 10 && keyword_set.insert(lw).second) keywords.push_back(lw);
+      if (lw.size() >= 5 && keywords.size() < 10 && keyword_set.insert(lw).second)
+        keywords.push_back(lw);
     }
   }
   if (turns.empty()) content += first_words(prompt, 40);
-  const std::string title = turns.empty() ? first_words(prompt, 8) : first_words(turns.front().second, 8);
+  const std::string title =
+      turns.empty() ? first_words(prompt, 8) : first_words(turns.front().second, 8);
   std::string summary = content.substr(0, std::min<std::size_t>(content.size(), 200));
   nlohmann::json topics = nlohmann::json::array();
-  for (std::size_t i = 0; i < std::min<std::size_t>(3, keywords.size()); ++i) topics.push_back(keywords[i]);
-  return {{"title", title},     {"content", content},   {"summary", summary},  {"timestamp", timestamp},
-          {"entities", entities}, {"topics", topics}, {"keywords", keywords}};
+  for (std::size_t i = 0; i < std::min<std::size_t>(3, keywords.size()); ++i)
+    topics.push_back(keywords[i]);
+  return {{"title", title},         {"content", content},   {"summary", summary},
+          {"timestamp", timestamp}, {"entities", entities}, {"topics", topics},
+          {"keywords", keywords}};
 }
 
 std::string prompt_of(const nlohmann::json& request) {
   std::string prompt;
-  if (request.contains("system") && request["system"].is_string()) prompt += request["system"].get<std::string>() + "\n";
+  if (request.contains("system") && request["system"].is_string())
+    prompt += request["system"].get<std::string>() + "\n";
   if (!request.contains("messages") || !request["messages"].is_array()) return prompt;
   for (const auto& m : request["messages"]) {
     if (!m.is_object() || !m.contains("content")) continue;
@@ -147,53 +162,63 @@ std::string prompt_of(const nlohmann::json& request) {
 
 // ---- ScriptedReply ------------------------------------------------------------------------
 
-ScriptedReply ScriptedReply::openai_chat(const std::string& text, int prompt_tokens, int completion_tokens) {
+ScriptedReply ScriptedReply::openai_chat(const std::string& text, int prompt_tokens,
+                                         int completion_tokens) {
   nlohmann::json body = {{"id", "chatcmpl-scripted"},
                          {"object", "chat.completion"},
                          {"created", 1700000000},
                          {"model", "scripted"},
-                         {"choices", {{{"index", 0},
-                                       {"message", {{"role", "assistant"}, {"content", text}}},
-                                       {"finish_reason", "stop"}}}},
+                         {"choices",
+                          {{{"index", 0},
+                            {"message", {{"role", "assistant"}, {"content", text}}},
+                            {"finish_reason", "stop"}}}},
                          {"usage", openai_usage(prompt_tokens, completion_tokens)}};
   return raw(200, body.dump());
 }
 
-ScriptedReply ScriptedReply::openai_embeddings(const std::vector<std::vector<float>>& vectors, int prompt_tokens,
-                                               bool reversed) {
+ScriptedReply ScriptedReply::openai_embeddings(const std::vector<std::vector<float>>& vectors,
+                                               int prompt_tokens, bool reversed) {
   nlohmann::json data = nlohmann::json::array();
   for (std::size_t i = 0; i < vectors.size(); ++i) {
     const std::size_t at = reversed ? vectors.size() - 1 - i : i;
     data.push_back({{"object", "embedding"}, {"index", at}, {"embedding", vectors[at]}});
   }
-  nlohmann::json body = {{"object", "list"},
-                         {"data", data},
-                         {"model", "scripted-embedding"},
-                         {"usage", {{"prompt_tokens", prompt_tokens}, {"total_tokens", prompt_tokens}}}};
+  nlohmann::json body = {
+      {"object", "list"},
+      {"data", data},
+      {"model", "scripted-embedding"},
+      {"usage", {{"prompt_tokens", prompt_tokens}, {"total_tokens", prompt_tokens}}}};
   return raw(200, body.dump());
 }
 
-ScriptedReply ScriptedReply::openai_error(int status, const std::string& message, const std::string& type,
-                                          const std::string& code) {
-  nlohmann::json error = {{"message", message}, {"type", type}, {"param", nullptr},
+ScriptedReply ScriptedReply::openai_error(int status, const std::string& message,
+                                          const std::string& type, const std::string& code) {
+  nlohmann::json error = {{"message", message},
+                          {"type", type},
+                          {"param", nullptr},
                           {"code", code.empty() ? nlohmann::json(nullptr) : nlohmann::json(code)}};
   return raw(status, nlohmann::json{{"error", error}}.dump());
 }
 
-ScriptedReply ScriptedReply::anthropic_text(const std::string& text, int input_tokens, int output_tokens) {
-  nlohmann::json body = {{"id", "msg_scripted"},
-                         {"type", "message"},
-                         {"role", "assistant"},
-                         {"model", "scripted"},
-                         {"content", {{{"type", "text"}, {"text", text}}}},
-                         {"stop_reason", "end_turn"},
-                         {"stop_sequence", nullptr},
-                         {"usage", {{"input_tokens", input_tokens}, {"output_tokens", output_tokens}}}};
+ScriptedReply ScriptedReply::anthropic_text(const std::string& text, int input_tokens,
+                                            int output_tokens) {
+  nlohmann::json body = {
+      {"id", "msg_scripted"},
+      {"type", "message"},
+      {"role", "assistant"},
+      {"model", "scripted"},
+      {"content", {{{"type", "text"}, {"text", text}}}},
+      {"stop_reason", "end_turn"},
+      {"stop_sequence", nullptr},
+      {"usage", {{"input_tokens", input_tokens}, {"output_tokens", output_tokens}}}};
   return raw(200, body.dump());
 }
 
-ScriptedReply ScriptedReply::anthropic_error(int status, const std::string& type, const std::string& message) {
-  return raw(status, nlohmann::json{{"type", "error"}, {"error", {{"type", type}, {"message", message}}}}.dump());
+ScriptedReply ScriptedReply::anthropic_error(int status, const std::string& type,
+                                             const std::string& message) {
+  return raw(
+      status,
+      nlohmann::json{{"type", "error"}, {"error", {{"type", type}, {"message", message}}}}.dump());
 }
 
 ScriptedReply ScriptedReply::raw(int status, const std::string& body) {
@@ -243,7 +268,8 @@ struct ScriptedLlmServer::Impl {
 
 ScriptedLlmServer::ScriptedLlmServer() : ScriptedLlmServer(Options{}) {}
 
-ScriptedLlmServer::ScriptedLlmServer(Options options) : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
+ScriptedLlmServer::ScriptedLlmServer(Options options)
+    : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
   Impl& impl = *impl_;
   const std::size_t threads = options_.threads;
   impl.server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -253,7 +279,8 @@ ScriptedLlmServer::ScriptedLlmServer(Options options) : options_(std::move(optio
     std::optional<ScriptedReply> reply;
     {
       std::lock_guard lock(im.mutex);
-      RecordedRequest r{route, req.path, {}, req.body, nlohmann::json::parse(req.body, nullptr, false)};
+      RecordedRequest r{
+          route, req.path, {}, req.body, nlohmann::json::parse(req.body, nullptr, false)};
       if (r.json.is_discarded()) r.json = nullptr;
       r.remote_port = req.remote_port;
       for (const auto& [name, value] : req.headers) r.headers[lower(name)] = value;
@@ -285,9 +312,10 @@ ScriptedLlmServer::ScriptedLlmServer(Options options) : options_(std::move(optio
     std::lock_guard lock(im.mutex);
     --im.active;
   };
-  impl.server.Post("/v1/chat/completions", [handle](const httplib::Request& q, httplib::Response& s) {
-    handle(LlmRoute::kChatCompletions, q, s);
-  });
+  impl.server.Post("/v1/chat/completions",
+                   [handle](const httplib::Request& q, httplib::Response& s) {
+                     handle(LlmRoute::kChatCompletions, q, s);
+                   });
   impl.server.Post("/v1/embeddings", [handle](const httplib::Request& q, httplib::Response& s) {
     handle(LlmRoute::kEmbeddings, q, s);
   });
@@ -295,15 +323,18 @@ ScriptedLlmServer::ScriptedLlmServer(Options options) : options_(std::move(optio
     handle(LlmRoute::kMessages, q, s);
   });
 
-  port_ = options_.port == 0 ? impl.server.bind_to_any_port(options_.host)
-                             : (impl.server.bind_to_port(options_.host, options_.port) ? options_.port : -1);
+  port_ = options_.port == 0
+              ? impl.server.bind_to_any_port(options_.host)
+              : (impl.server.bind_to_port(options_.host, options_.port) ? options_.port : -1);
   if (port_ <= 0) throw std::runtime_error("scripted LLM server: cannot bind " + options_.host);
   impl.thread = std::thread([&impl] { impl.server.listen_after_bind(); });
   // stop() only ends a server that already runs its accept loop: wait for it.
   while (!impl.server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
-ScriptedLlmServer::~ScriptedLlmServer() { stop(); }
+ScriptedLlmServer::~ScriptedLlmServer() {
+  stop();
+}
 
 void ScriptedLlmServer::stop() {
   {
@@ -348,8 +379,10 @@ ScriptedReply ScriptedLlmServer::model_answer(LlmRoute route, const std::string&
   const auto request = nlohmann::json::parse(body, nullptr, false);
   if (request.is_discarded() || !request.is_object()) {
     return route == LlmRoute::kMessages
-               ? ScriptedReply::anthropic_error(400, "invalid_request_error", "the body is not a JSON object")
-               : ScriptedReply::openai_error(400, "We could not parse the JSON body of your request.",
+               ? ScriptedReply::anthropic_error(400, "invalid_request_error",
+                                                "the body is not a JSON object")
+               : ScriptedReply::openai_error(400,
+                                             "We could not parse the JSON body of your request.",
                                              "invalid_request_error");
   }
   if (route == LlmRoute::kEmbeddings) {
@@ -358,17 +391,20 @@ ScriptedReply ScriptedLlmServer::model_answer(LlmRoute route, const std::string&
     if (input.is_string()) {
       inputs.push_back(input.get<std::string>());
     } else if (input.is_array() && !input.empty() &&
-               std::all_of(input.begin(), input.end(), [](const auto& v) { return v.is_string(); })) {
+               std::all_of(input.begin(), input.end(),
+                           [](const auto& v) { return v.is_string(); })) {
       inputs = input.get<std::vector<std::string>>();
     } else {
-      return ScriptedReply::openai_error(400, "'input' must be a string or a non-empty array of strings",
-                                         "invalid_request_error");
+      return ScriptedReply::openai_error(
+          400, "'input' must be a string or a non-empty array of strings", "invalid_request_error");
     }
     std::size_t dim = options_.embedding_dimension;
     if (request.contains("dimensions") && request["dimensions"].is_number_unsigned()) {
       dim = request["dimensions"].get<std::size_t>();
     }
-    if (dim == 0) return ScriptedReply::openai_error(400, "'dimensions' must be at least 1", "invalid_request_error");
+    if (dim == 0)
+      return ScriptedReply::openai_error(400, "'dimensions' must be at least 1",
+                                         "invalid_request_error");
     HashingTestEmbedder* embedder = nullptr;
     {
       std::lock_guard lock(impl_->mutex);
@@ -381,12 +417,14 @@ ScriptedReply ScriptedLlmServer::model_answer(LlmRoute route, const std::string&
     return ScriptedReply::openai_embeddings(embedder->embed(inputs), tokens);
   }
   const std::string prompt = prompt_of(request);
-  const nlohmann::json answer = lower(prompt).find("segment") != std::string::npos
-                                    ? segment(prompt, std::max<std::size_t>(1, options_.segment_size))
-                                    : episode(prompt);
+  const nlohmann::json answer =
+      lower(prompt).find("segment") != std::string::npos
+          ? segment(prompt, std::max<std::size_t>(1, options_.segment_size))
+          : episode(prompt);
   const std::string text = answer.dump();
-  return route == LlmRoute::kMessages ? ScriptedReply::anthropic_text(text, count_words(prompt), count_words(text))
-                                      : ScriptedReply::openai_chat(text, count_words(prompt), count_words(text));
+  return route == LlmRoute::kMessages
+             ? ScriptedReply::anthropic_text(text, count_words(prompt), count_words(text))
+             : ScriptedReply::openai_chat(text, count_words(prompt), count_words(text));
 }
 
 }  // namespace nemori::testing

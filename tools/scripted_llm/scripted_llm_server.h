@@ -58,17 +58,20 @@ struct ScriptedReply {
   WireFault fault = WireFault::kNone;
 
   /// A chat completion whose choices[0].message.content is `text`.
-  static ScriptedReply openai_chat(const std::string& text, int prompt_tokens = 11, int completion_tokens = 7);
+  static ScriptedReply openai_chat(const std::string& text, int prompt_tokens = 11,
+                                   int completion_tokens = 7);
   /// An embeddings answer with these vectors; `reversed` lists data[] in reverse index order.
-  static ScriptedReply openai_embeddings(const std::vector<std::vector<float>>& vectors, int prompt_tokens = 5,
-                                         bool reversed = false);
+  static ScriptedReply openai_embeddings(const std::vector<std::vector<float>>& vectors,
+                                         int prompt_tokens = 5, bool reversed = false);
   /// An OpenAI error body {"error":{"message","type","param","code"}} with this status.
   static ScriptedReply openai_error(int status, const std::string& message, const std::string& type,
                                     const std::string& code = "");
   /// An Anthropic message with one text content block.
-  static ScriptedReply anthropic_text(const std::string& text, int input_tokens = 13, int output_tokens = 9);
+  static ScriptedReply anthropic_text(const std::string& text, int input_tokens = 13,
+                                      int output_tokens = 9);
   /// An Anthropic error body {"type":"error","error":{"type","message"}} with this status.
-  static ScriptedReply anthropic_error(int status, const std::string& type, const std::string& message);
+  static ScriptedReply anthropic_error(int status, const std::string& type,
+                                       const std::string& message);
   /// Any status and body, sent as is.
   static ScriptedReply raw(int status, const std::string& body);
   /// Returns a copy with a Retry-After header of `seconds`.
@@ -96,10 +99,10 @@ class ScriptedLlmServer {
  public:
   struct Options {
     std::string host = "127.0.0.1";
-    int port = 0;                         ///< 0: any free port (see port()).
+    int port = 0;  ///< 0: any free port (see port()).
     std::size_t embedding_dimension = 256;
-    std::size_t segment_size = 10;        ///< Deterministic segmentation: lines per group at most.
-    std::size_t threads = 32;             ///< Worker threads (each keep-alive connection holds one).
+    std::size_t segment_size = 10;  ///< Deterministic segmentation: lines per group at most.
+    std::size_t threads = 32;       ///< Worker threads (each keep-alive connection holds one).
   };
 
   /// Binds and starts listening. Throws std::runtime_error when the address cannot be bound.

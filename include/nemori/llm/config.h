@@ -47,10 +47,11 @@ struct EndpointLimits {
 
 /// The chat model ([llm]).
 struct ChatConfig {
-  std::string provider = "openai";  ///< `provider`: "openai" (any compatible server) or "anthropic".
-  std::string base_url;             ///< `base_url`; empty: the provider's official URL.
-  std::string model;                ///< `model`; empty: no chat client.
-  std::string api_key;              ///< `api_key`; empty: none sent.
+  std::string provider =
+      "openai";          ///< `provider`: "openai" (any compatible server) or "anthropic".
+  std::string base_url;  ///< `base_url`; empty: the provider's official URL.
+  std::string model;     ///< `model`; empty: no chat client.
+  std::string api_key;   ///< `api_key`; empty: none sent.
   /// `reasoning_model`: send max_completion_tokens and no temperature; unset: by model name.
   std::optional<bool> reasoning_model;
   EndpointLimits limits;
@@ -58,9 +59,9 @@ struct ChatConfig {
 
 /// The embedding model ([embedding]); always an OpenAI-compatible /embeddings endpoint.
 struct EmbeddingConfig {
-  std::string base_url;  ///< `base_url`; empty: https://api.openai.com/v1.
-  std::string model;     ///< `model`; empty: no embedder.
-  std::string api_key;   ///< `api_key`.
+  std::string base_url;                  ///< `base_url`; empty: https://api.openai.com/v1.
+  std::string model;                     ///< `model`; empty: no embedder.
+  std::string api_key;                   ///< `api_key`.
   std::optional<std::size_t> dimension;  ///< `dimension`: requested and checked when set.
   std::size_t batch_size = 64;           ///< `batch_size`: 1..2048 texts per request.
   EndpointLimits limits;
