@@ -58,8 +58,8 @@ std::vector<nemori::Message> chat(std::size_t n, unsigned seed) {
       {"interview", "robotics", "offer", "salary", "design", "manager", "team", "office"},
       {"Lisbon", "train", "coast", "sister", "museum", "beach", "hotel", "dinner"},
       {"marathon", "training", "shoes", "pace", "race", "knee", "coach", "miles"}};
-  static const std::vector<std::string> glue = {"the", "my", "we", "really", "today", "new",
-                                                "about", "was", "and", "next", "week", "great"};
+  static const std::vector<std::string> glue = {"the",   "my",  "we",  "really", "today", "new",
+                                                "about", "was", "and", "next",   "week",  "great"};
   std::mt19937 rng(seed);
   std::vector<nemori::Message> out;
   nemori::Timestamp t = nemori::make_timestamp(2025, 1, 6, 9);
@@ -94,7 +94,8 @@ struct Store {
       std::filesystem::remove(file);
       std::filesystem::remove(file.string() + ".wal");
     }
-    if (!drop.empty() && std::system(drop.c_str()) != 0) std::fprintf(stderr, "%s failed\n", drop.c_str());
+    if (!drop.empty() && std::system(drop.c_str()) != 0)
+      std::fprintf(stderr, "%s failed\n", drop.c_str());
   }
 };
 
@@ -175,9 +176,9 @@ void print_summary() {
                   summary()[b + mode + "_p50_us"], summary()[b + mode + "_p99_us"]);
     }
     if (summary().count(b + "_workers_p99_us") && summary().count(b + "_no_workers_p99_us")) {
-      std::printf("  %-10s p99 with / without workers: %.2f\n", backend,
-                  summary()[b + "_workers_p99_us"] /
-                      std::max(1e-9, summary()[b + "_no_workers_p99_us"]));
+      std::printf(
+          "  %-10s p99 with / without workers: %.2f\n", backend,
+          summary()[b + "_workers_p99_us"] / std::max(1e-9, summary()[b + "_no_workers_p99_us"]));
     }
   }
 }

@@ -67,8 +67,7 @@ std::vector<Segment> HeuristicSegmenter::cut(std::span<const Message> messages,
       // keep the reply with its question
     } else if (i - start >= options_.max_messages) {
       boundary = "max_messages";
-    } else if (open_end && i - start >= options_.min_messages &&
-               messages.size() - i < lookahead) {
+    } else if (open_end && i - start >= options_.min_messages && messages.size() - i < lookahead) {
       break;  // undecided: the segment from `start` stays open
     } else if (i - start >= options_.min_messages && messages.size() - i >= options_.min_messages) {
       const TermSet before = window_terms(i >= w ? std::max(start, i - w) : start, i);

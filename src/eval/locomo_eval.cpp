@@ -214,7 +214,8 @@ std::string LocomoEvalReport::to_text() const {
   std::snprintf(line, sizeof line,
                 "unit: %s%s; %zu conversations, %zu messages, %zu episodes (%.0f words each), %zu "
                 "questions\n",
-                unit.c_str(), incremental ? " (fed message by message)" : "", conversations, messages, episodes, mean_episode_words, questions);
+                unit.c_str(), incremental ? " (fed message by message)" : "", conversations,
+                messages, episodes, mean_episode_words, questions);
   out += line;
   std::snprintf(line, sizeof line, "%-12s %5s %7s %7s %7s %7s %7s %7s %7s\n", "category", "n",
                 "@500w", "@1000w", "@2000w", "@4000w", "@k5", "@k10", "@k20");

@@ -15,7 +15,9 @@ BackgroundBuilder::BackgroundBuilder(const BackgroundBuildOptions& options, Buil
   for (std::size_t i = 0; i < n; ++i) workers_.emplace_back([this, i] { run(i == 0); });
 }
 
-BackgroundBuilder::~BackgroundBuilder() { stop(); }
+BackgroundBuilder::~BackgroundBuilder() {
+  stop();
+}
 
 void BackgroundBuilder::stop() {
   {

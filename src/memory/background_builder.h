@@ -62,9 +62,9 @@ class BackgroundBuilder {
 
  private:
   struct OwnerState {
-    std::size_t added = 0;      // messages stored since the last build started
-    bool unbuilt = false;       // messages may wait (added, or left open)
-    bool running = false;       // a worker holds it
+    std::size_t added = 0;  // messages stored since the last build started
+    bool unbuilt = false;   // messages may wait (added, or left open)
+    bool running = false;   // a worker holds it
     TimeSource::time_point last_add{};
   };
   void run(bool first);

@@ -231,8 +231,8 @@ TEST_P(BackgroundBuildingTest, PiecesOfOneToThreeMessagesGiveTheEpisodesOfOneBat
   bool open_before_flush = false;
   for (std::size_t at = 0, piece = 0; at < messages.size(); ++piece) {
     const std::size_t n = std::min<std::size_t>(1 + piece % 3, messages.size() - at);
-    const auto added = memory->add_messages(
-        "pieces", std::span<const Message>(messages.data() + at, n));
+    const auto added =
+        memory->add_messages("pieces", std::span<const Message>(messages.data() + at, n));
     ids.insert(ids.end(), added.begin(), added.end());
     at += n;
     memory->settle();  // the size trigger's builds, done before the next piece
@@ -254,8 +254,8 @@ TEST_P(BackgroundBuildingTest, PiecesRacingTheWorkersStillGiveTheEpisodesOfOneBa
   std::vector<std::string> ids;
   for (std::size_t at = 0, piece = 0; at < messages.size(); ++piece) {
     const std::size_t n = std::min<std::size_t>(1 + (piece * 7) % 3, messages.size() - at);
-    const auto added = memory->add_messages(
-        "racing", std::span<const Message>(messages.data() + at, n));
+    const auto added =
+        memory->add_messages("racing", std::span<const Message>(messages.data() + at, n));
     ids.insert(ids.end(), added.begin(), added.end());
     at += n;
   }
@@ -386,8 +386,8 @@ TEST(HeuristicSegmenterStream, OpenSegmentsResegmentedWithLaterMessagesGiveTheWh
   std::size_t open_from = 0;
   for (std::size_t end = 1; end <= messages.size(); ++end) {
     const std::span<const Message> window(messages.data() + open_from, end - open_from);
-    const auto cut = end == messages.size() ? segmenter.segment(window)
-                                            : segmenter.segment_stream(window);
+    const auto cut =
+        end == messages.size() ? segmenter.segment(window) : segmenter.segment_stream(window);
     for (std::size_t i = 0; i + (end == messages.size() ? 0 : 1) < cut.size(); ++i)
       pieces.push_back({cut[i].begin + open_from, cut[i].end + open_from, cut[i].boundary});
     if (end < messages.size()) open_from += cut.back().begin;

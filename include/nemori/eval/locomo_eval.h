@@ -85,7 +85,7 @@ struct LocomoEvalReport {
   double ingest_seconds = 0;  ///< storing + building episodes + indexing, all conversations
   double search_p50_ms = 0;
   double search_p99_ms = 0;
-  std::string unit;  ///< "episodes" or "messages"
+  std::string unit;          ///< "episodes" or "messages"
   bool incremental = false;  ///< Fed message by message (LocomoEvalOptions::incremental).
   /// Every question asked, in order.
   std::vector<QuestionOutcome> outcomes;

@@ -36,7 +36,8 @@ class ManualTimeSource : public TimeSource {
   }
 
  private:
-  std::atomic<duration::rep> now_{std::chrono::duration_cast<duration>(std::chrono::hours(24)).count()};
+  std::atomic<duration::rep> now_{
+      std::chrono::duration_cast<duration>(std::chrono::hours(24)).count()};
 };
 
 }  // namespace nemori

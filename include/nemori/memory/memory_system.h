@@ -188,12 +188,12 @@ class MemorySystem {
 
   /// Stores messages of `owner_id` as conversation raw events in one transaction, indexes
   /// them as raw messages and tells the background workers (if any); builds nothing itself, so
-  /// it returns in about one storage transaction. Returns their ids in input order. Idempotent: a message's id is
-  /// derived from its owner and external_id (else its timestamp, speaker and content), and a
-  /// message stored already with the same data is skipped, so adding a message twice stores
-  /// it once (a message with neither external_id nor timestamp gets a fresh id). Throws
-  /// ValidationError (nothing stored) on a bad message, DuplicateError naming the id when the
-  /// same external_id was stored with other data.
+  /// it returns in about one storage transaction. Returns their ids in input order. Idempotent: a
+  /// message's id is derived from its owner and external_id (else its timestamp, speaker and
+  /// content), and a message stored already with the same data is skipped, so adding a message
+  /// twice stores it once (a message with neither external_id nor timestamp gets a fresh id).
+  /// Throws ValidationError (nothing stored) on a bad message, DuplicateError naming the id when
+  /// the same external_id was stored with other data.
   std::vector<std::string> add_messages(const std::string& owner_id,
                                         std::span<const Message> messages,
                                         const std::string& source = "");
@@ -213,8 +213,7 @@ class MemorySystem {
   /// (kClose), or all but the newest, still open segment (kKeepOpen). Blocks while another
   /// thread (or, on PostgreSQL, another process) builds the same owner. Throws what the
   /// storage throws (nothing is stored then; the events stay pending).
-  ProcessResult process(const std::string& owner_id,
-                        NewestSegment newest = NewestSegment::kClose);
+  ProcessResult process(const std::string& owner_id, NewestSegment newest = NewestSegment::kClose);
   /// process() for every owner with unprocessed events.
   ProcessResult process_all();
   /// Builds every pending message of `owner_id` now, open segment included, and returns when
