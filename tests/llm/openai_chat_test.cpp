@@ -384,3 +384,37 @@ TEST_F(OpenAiChatTest, RejectsABadBaseUrlOrEmptyModel) {
 
 }  // namespace
 }  // namespace nemori::test
+
+namespace nemori::test {
+namespace {
+
+TEST_F(OpenAiChatTest, OllamaStyleErrorStringsAreQuoted) {
+  server.enqueue(
+      LlmRoute::kChatCompletions,
+      ScriptedReply::raw(404, R"({"error": "model \"llama9\" not found, try pulling it first"})"));
+  auto c = client();
+  const LlmCallError e = call_failing(*c, ask("hi"));
+  EXPECT_EQ(e.attempts(), 1);
+  EXPECT_NE(std::string(e.what()).find("HTTP 404: model \"llama9\" not found"), std::string::npos)
+      << e.what();
+}
+
+TEST_F(OpenAiChatTest, ARetryAfterDateFallsBackToTheBackoffAndAHugeOneFailsAtOnce) {
+  ScriptedReply dated = ScriptedReply::openai_error(429, "slow down", "requests");
+  dated.headers["Retry-After"] = "Wed, 21 Oct 2015 07:28:00 GMT";
+  server.enqueue(LlmRoute::kChatCompletions, dated);
+  auto c = client();
+  c->complete(ask("hi"));
+  ASSERT_EQ(recorder->sleeps_copy().size(), 1u);
+  EXPECT_LE(recorder->sleeps_copy()[0].count(), 100);
+
+  server.enqueue(LlmRoute::kChatCompletions,
+                 ScriptedReply::openai_error(429, "quota", "requests").with_retry_after(3600));
+  const LlmCallError e = call_failing(*c, ask("hi"));
+  EXPECT_EQ(e.attempts(), 1);
+  EXPECT_NE(std::string(e.what()).find("more than max_retry_after"), std::string::npos) << e.what();
+  EXPECT_EQ(recorder->sleeps_copy().size(), 1u);
+}
+
+}  // namespace
+}  // namespace nemori::test
