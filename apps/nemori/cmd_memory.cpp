@@ -631,6 +631,10 @@ void register_memory_commands(CLI::App& app) {
                       static_cast<double>(p.bytes_before) / 1048576.0,
                       static_cast<double>(p.bytes_after) / 1048576.0, p.seconds);
         }
+        if (!p.incomplete.empty()) {
+          std::fprintf(stderr, "nemori: erasure incomplete: %s\n", p.incomplete.c_str());
+          return 1;
+        }
       }
       return 0;
     });

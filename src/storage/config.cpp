@@ -335,6 +335,7 @@ void validate(const StorageConfig& config) {
     if (config.connect_timeout.count() <= 0) {
       problems.push_back("connect_timeout: must be positive");
     }
+    if (config.purge_wait.count() < 0) problems.push_back("purge_wait: must not be negative");
     if (config.statement_timeout.count() < 0) {
       problems.push_back("statement_timeout: must not be negative (0 = none)");
     }

@@ -29,6 +29,9 @@ struct StorageConfig {
   std::chrono::milliseconds connect_timeout{5000};
   /// PostgreSQL: server-side statement timeout (0 = none).
   std::chrono::milliseconds statement_timeout{0};
+  /// PostgreSQL: how long purge() waits for transactions that started before it and may still
+  /// read deleted rows (VACUUM FULL must keep every row version such a transaction can see).
+  std::chrono::milliseconds purge_wait{60000};
   /// PostgreSQL: partition raw_data by month (applies when the schema is created).
   bool partition_raw_data_by_month = false;
   /// Rows per batch when importing, migrating or restoring.

@@ -156,6 +156,9 @@ struct PurgeReport {
   std::uint64_t bytes_before = 0;  ///< Size of the store's files before (where it can tell).
   std::uint64_t bytes_after = 0;   ///< ... and after.
   double seconds = 0;              ///< Time taken.
+  /// Empty when every deleted row is gone from the files; otherwise why some may remain
+  /// (PostgreSQL: a transaction older than the purge was still open) and what to do.
+  std::string incomplete;
 };
 
 /// What a store holds; every field is computed from the data, none is a placeholder.

@@ -7,6 +7,8 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -1046,6 +1048,7 @@ class PgStorage final : public Storage {
     };
     ctx_.write("purging deleted rows", [&](Connection& c) {
       report.bytes_before = bytes(c);
+      report.incomplete = wait_for_older_transactions(c);
       // VACUUM FULL rewrites each table (and its TOAST table and indexes) into new files and
       // drops the old ones, so no dead row version is left in any file of the table.
       const Result tables =
@@ -1063,6 +1066,43 @@ class PgStorage final : public Storage {
   }
 
  private:
+  // VACUUM keeps every row version that a transaction open in this database may still see, so
+  // rows deleted before the purge survive it while a transaction older than the purge (or a
+  // prepared transaction, or a replication slot holding back the horizon) is open. Waits up to
+  // purge_wait for them to end, polling; returns "" when none is left, else what still holds
+  // deleted rows and what to do.
+  std::string wait_for_older_transactions(Connection& c) {
+    // An xid newer than every deletion made before the purge (allocated in autocommit).
+    const std::string purge_xid =
+        c.exec_simple("SELECT (txid_current() % 4294967296)::text").str(0, 0);
+    const std::string older =
+        "SELECT 'transaction of pid ' || pid || ' (' || coalesce(application_name, '') || "
+        "', started ' || to_char(xact_start, 'YYYY-MM-DD HH24:MI:SS') || ')' "
+        "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND backend_type <> 'autovacuum worker' "
+        "AND (age(backend_xmin) > age($1::xid) OR age(backend_xid) > age($1::xid)) "
+        "UNION ALL SELECT 'prepared transaction ' || quote_literal(gid) FROM pg_prepared_xacts "
+        "WHERE database = current_database() AND age(transaction) > age($1::xid) "
+        "UNION ALL SELECT 'replication slot ' || quote_literal(slot_name) FROM "
+        "pg_replication_slots WHERE age(xmin) > age($1::xid) ORDER BY 1";
+    const auto deadline = std::chrono::steady_clock::now() + ctx_.config().purge_wait;
+    for (;;) {
+      const Result holders = c.exec(older, Params().add(purge_xid));
+      if (holders.rows() == 0) return "";
+      if (std::chrono::steady_clock::now() >= deadline) {
+        std::string list;
+        for (int row = 0; row < holders.rows() && row < 5; ++row)
+          list += (row ? ", " : "") + holders.str(row, 0);
+        if (holders.rows() > 5) list += ", ...";
+        const auto waited_ms = static_cast<long long>(ctx_.config().purge_wait.count());
+        return std::to_string(holders.rows()) + " older transaction(s) still open after " +
+               std::to_string(waited_ms) + " ms (" + list +
+               "); rows they may still read stay in the files: run the purge again once they end";
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
   // Deletes an owner's raw events, episodes and links in one statement (the links go with
   // their episodes and raw events, ON DELETE CASCADE, and are counted before).
   OwnerDeletion delete_owner_rows(Connection& c, const std::string& owner_id) {

@@ -324,54 +324,117 @@ TEST(PostgresHostileInput, QuotesWildcardsAndSqlAreStoredAndFoundVerbatim) {
 }
 
 // The right to erasure on PostgreSQL: a delete leaves dead row versions in the table's files
-// until VACUUM FULL (purge()) rewrites them.
-TEST(PostgresErasure, PurgeLeavesNoDeletedTextInTheTablesFiles) {
-  const std::string schema = unique_schema("purge");
-  auto storage = open_storage(pg_config(schema));
-  const std::string secret = "Zanzibar-harbour-secret-4711";
-  std::vector<RawEvent> events;
-  for (int i = 0; i < 50; ++i) {
-    for (const std::string owner : {"gone", "kept"}) {
-      RawEvent e;
-      e.data_id = owner + "-" + std::to_string(i);
-      e.owner_id = owner;
-      e.data_type = DataType::kConversation;
-      e.content = {{"speaker_id", "u"},
-                   {"content", (owner == "gone" ? secret : std::string("plain words")) + " " +
-                                   std::to_string(i)}};
-      e.temporal_info.timestamp = make_timestamp(2024, 3, 1) + std::chrono::minutes(i);
-      events.push_back(std::move(e));
-    }
+// until VACUUM FULL (purge()) rewrites them; VACUUM keeps the versions a transaction older than
+// the purge may still read, so purge() waits for such transactions (up to purge_wait).
+class PostgresErasure : public ::testing::Test {
+ protected:
+  static constexpr const char* kSecret = "Zanzibar-harbour-secret-4711";
+
+  // A store in a fresh schema holding 50 events of "gone" (with the secret) and 50 of "kept".
+  void SetUp() override {
+    schema_ = unique_schema("purge");
+    config_ = pg_config(schema_);
   }
-  storage->raw_data().store_batch(events);
-  auto admin = admin_connection();
-  const std::string data_dir = admin->exec_simple("SHOW data_directory").str(0, 0);
-  if (!fs::exists(data_dir)) GTEST_SKIP() << "the server's data directory is not on this machine";
+
+  void open_with_secret() {
+    storage_ = open_storage(config_);
+    std::vector<RawEvent> events;
+    for (int i = 0; i < 50; ++i) {
+      for (const std::string owner : {"gone", "kept"}) {
+        RawEvent e;
+        e.data_id = owner + "-" + std::to_string(i);
+        e.owner_id = owner;
+        e.data_type = DataType::kConversation;
+        e.content = {{"speaker_id", "u"},
+                     {"content", (owner == "gone" ? std::string(kSecret) : "plain words") +
+                                     std::string(" ") + std::to_string(i)}};
+        e.temporal_info.timestamp = make_timestamp(2024, 3, 1) + std::chrono::minutes(i);
+        events.push_back(std::move(e));
+      }
+    }
+    storage_->raw_data().store_batch(events);
+    admin_ = admin_connection();
+    data_dir_ = admin_->exec_simple("SHOW data_directory").str(0, 0);
+  }
+
   // True when a file of the schema's tables (or their TOAST tables) holds the secret.
-  const auto files_hold_secret = [&] {
-    admin->exec_simple("CHECKPOINT");  // dirty pages reach the files
-    const pg::Result files = admin->exec(
+  bool files_hold_secret() {
+    admin_->exec_simple("CHECKPOINT");  // dirty pages reach the files
+    const pg::Result files = admin_->exec(
         "SELECT pg_relation_filepath(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = "
         "c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r' UNION ALL "
         "SELECT pg_relation_filepath(c.reltoastrelid) FROM pg_class c JOIN pg_namespace n ON "
         "n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r' AND c.reltoastrelid <> 0",
-        pg::Params().add(schema));
+        pg::Params().add(schema_));
     for (int row = 0; row < files.rows(); ++row) {
-      const fs::path file = fs::path(data_dir) / files.str(row, 0);
-      std::ifstream in(file, std::ios::binary);
+      std::ifstream in(fs::path(data_dir_) / files.str(row, 0), std::ios::binary);
       std::stringstream bytes;
       bytes << in.rdbuf();
-      if (bytes.str().find(secret) != std::string::npos) return true;
+      if (bytes.str().find(kSecret) != std::string::npos) return true;
     }
     return false;
-  };
+  }
+
+  // A second session with an open REPEATABLE READ transaction whose snapshot predates the
+  // deletion (it takes no lock on the store's tables, which VACUUM FULL would wait for).
+  std::unique_ptr<pg::Connection> open_reader() {
+    auto reader = admin_connection();
+    reader->exec_simple("BEGIN ISOLATION LEVEL REPEATABLE READ");
+    reader->exec_simple("SELECT 1");
+    return reader;
+  }
+
+  std::string schema_;
+  StorageConfig config_;
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<pg::Connection> admin_;
+  std::string data_dir_;
+};
+
+TEST_F(PostgresErasure, PurgeLeavesNoDeletedTextInTheTablesFiles) {
+  open_with_secret();
+  if (!fs::exists(data_dir_)) GTEST_SKIP() << "the server's data directory is not on this machine";
   ASSERT_TRUE(files_hold_secret()) << "the stored text is not in the table files";
-  storage->delete_owner("gone");
+  storage_->delete_owner("gone");
   ASSERT_TRUE(files_hold_secret()) << "a plain delete already leaves no trace here";
-  const PurgeReport report = storage->purge();
+  const PurgeReport report = storage_->purge();
   EXPECT_THAT(report.method, HasSubstr("VACUUM FULL"));
+  EXPECT_EQ(report.incomplete, "");
   EXPECT_FALSE(files_hold_secret());
-  EXPECT_EQ(storage->raw_data().count("kept"), 50u);
+  EXPECT_EQ(storage_->raw_data().count("kept"), 50u);
+}
+
+TEST_F(PostgresErasure, PurgeWaitsForATransactionOlderThanItThatMayStillReadTheRows) {
+  open_with_secret();
+  if (!fs::exists(data_dir_)) GTEST_SKIP() << "the server's data directory is not on this machine";
+  auto reader = open_reader();
+  storage_->delete_owner("gone");
+  std::thread finish([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    reader->exec_simple("COMMIT");
+  });
+  const PurgeReport report = storage_->purge();
+  finish.join();
+  EXPECT_GE(report.seconds, 0.5) << "the purge did not wait for the older transaction";
+  EXPECT_EQ(report.incomplete, "");
+  EXPECT_FALSE(files_hold_secret());
+}
+
+TEST_F(PostgresErasure, PurgeSaysWhatKeptRowsWhenAnOlderTransactionOutlastsItsWait) {
+  config_.purge_wait = std::chrono::milliseconds(200);
+  open_with_secret();
+  if (!fs::exists(data_dir_)) GTEST_SKIP() << "the server's data directory is not on this machine";
+  auto reader = open_reader();
+  storage_->delete_owner("gone");
+  const PurgeReport held = storage_->purge();
+  EXPECT_THAT(held.incomplete, AllOf(HasSubstr("1 older transaction(s) still open after 200 ms"),
+                                     HasSubstr("transaction of pid"),
+                                     HasSubstr("run the purge again")));
+  EXPECT_TRUE(files_hold_secret()) << "VACUUM FULL removed rows an open snapshot could read";
+  reader->exec_simple("COMMIT");
+  const PurgeReport again = storage_->purge();
+  EXPECT_EQ(again.incomplete, "");
+  EXPECT_FALSE(files_hold_secret());
 }
 
 // Two processes on one database: an owner held by one is not given to the other, and is
