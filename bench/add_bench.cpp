@@ -21,17 +21,14 @@
 #include <string>
 #include <vector>
 
+#include "bench_env.h"
 #include "nemori/memory/memory_system.h"
 
 namespace {
 
 using Stopwatch = std::chrono::steady_clock;
 
-std::size_t env_size(const char* name, std::size_t fallback) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  return static_cast<std::size_t>(std::strtoull(v, nullptr, 10));
-}
+using nemori::bench::env_size;
 
 const std::size_t kAdds = env_size("NEMORI_BENCH_ADDS", 3000);
 const std::size_t kOwners = std::max<std::size_t>(1, env_size("NEMORI_BENCH_OWNERS", 8));

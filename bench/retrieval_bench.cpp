@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_env.h"
 #include "nemori/core/episode.h"
 #include "nemori/eval/evidence_recall.h"
 #include "nemori/eval/locomo.h"
@@ -41,11 +42,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::size_t env_size(const char* name, std::size_t fallback) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  return static_cast<std::size_t>(std::strtoull(v, nullptr, 10));
-}
+using nemori::bench::env_size;
 
 const std::size_t kDocs = env_size("NEMORI_BENCH_DOCS", 100000);
 const std::size_t kVectors = env_size("NEMORI_BENCH_VECTORS", 100000);

@@ -8,7 +8,11 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include "nemori/llm/chat.h"
 #include "nemori/llm/http_options.h"
+#include "nemori/llm/llm_error.h"
 #include "scripted_llm_server.h"
 
 namespace nemori::test {
@@ -53,6 +57,18 @@ inline HttpOptions fast_http(const std::shared_ptr<Recorder>& recorder, int max_
     recorder->log.emplace_back(line);
   };
   return http;
+}
+
+/// The LlmCallError that `client.complete(request)` throws (a test failure when it returns).
+template <typename Client>
+LlmCallError call_failing(Client& client, const ChatRequest& request) {
+  try {
+    client.complete(request);
+  } catch (const LlmCallError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "complete() did not throw";
+  return LlmCallError(LlmFailure::kConnection, 0, 0, "");
 }
 
 }  // namespace nemori::test

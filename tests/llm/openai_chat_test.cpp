@@ -30,16 +30,6 @@ class OpenAiChatTest : public ::testing::Test {
     r.phase = std::move(phase);
     return r;
   }
-  LlmCallError call_failing(OpenAiChatClient& c, const ChatRequest& r) {
-    try {
-      c.complete(r);
-    } catch (const LlmCallError& e) {
-      return e;
-    }
-    ADD_FAILURE() << "complete() did not throw";
-    return LlmCallError(LlmFailure::kConnection, 0, 0, "");
-  }
-
   ScriptedLlmServer server;
   std::shared_ptr<Recorder> recorder = std::make_shared<Recorder>();
   std::shared_ptr<LlmStats> stats = std::make_shared<LlmStats>();
