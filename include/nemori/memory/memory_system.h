@@ -34,6 +34,7 @@
 #include "nemori/core/message.h"
 #include "nemori/episodes/episode_generator.h"
 #include "nemori/episodes/segmenter.h"
+#include "nemori/llm/config.h"
 #include "nemori/memory/clock.h"
 #include "nemori/retrieval/retrieval_service.h"
 #include "nemori/storage/config.h"
@@ -81,6 +82,10 @@ struct MemoryConfig {
   RetrievalOptions retrieval;
   /// Background episode building (off by default).
   BackgroundBuildOptions building;
+  /// The language and embedding models (make_llm_clients() builds them from an LlmConfig).
+  /// A null `chat` is the LLM-free mode: the heuristic segmenter and the extractive episode
+  /// writer. A null `embedder`: no vectors, BM25 search only.
+  LlmClients llm;
 };
 
 /// The context scoring MemorySystem::search applies unless told otherwise.
