@@ -27,6 +27,7 @@ void register_eval(CLI::App& app) {
     double neighbour_weight = -1, sitting_weight = -1, sitting_hours = -1;
     bool json = false;
     bool incremental = false;
+    LlmOption llm;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = eval->add_subcommand(
@@ -71,6 +72,7 @@ void register_eval(CLI::App& app) {
                 "Feed each conversation message by message through add_messages, background "
                 "workers building episodes meanwhile, then flush (as an agent adds)");
   cmd->add_flag("--json", o->json, "Print JSON");
+  add_llm_options(*cmd, o->llm);
   set_action(*cmd, [o]() -> int {
     auto conversations = load_locomo(o->file);
     if (o->conversations > 0 && o->conversations < conversations.size()) {
@@ -78,6 +80,7 @@ void register_eval(CLI::App& app) {
     }
     LocomoEvalOptions options;
     options.memory.storage.backend = "memory";
+    configure_llm(options.memory, o->llm);
     if (o->unit == "episodes")
       options.unit = EvalUnit::kEpisodes;
     else if (o->unit == "messages")

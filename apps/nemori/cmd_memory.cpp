@@ -23,10 +23,8 @@ namespace nemori::cli {
 
 namespace {
 
-std::unique_ptr<MemorySystem> open_memory(const StorageOption& storage) {
-  MemoryConfig config;
-  config.storage = parse_storage_url(storage.resolved());
-  return MemorySystem::open(config);
+std::unique_ptr<MemorySystem> open_memory(const StorageOption& storage, const LlmOption& llm) {
+  return MemorySystem::open(memory_config(storage, llm));
 }
 
 // Says on stderr how many raw events of `owner` wait for 'nemori flush', if any.
@@ -442,6 +440,7 @@ void register_memory_commands(CLI::App& app) {
   {
     struct Options {
       StorageOption storage;
+      LlmOption llm;
       std::vector<std::string> files;
       std::string owner;
       std::string source;
@@ -454,6 +453,7 @@ void register_memory_commands(CLI::App& app) {
         "Store messages or raw events from JSON/JSONL files for one owner, or LoCoMo files "
         "(one owner per conversation)");
     add_storage_option(*cmd, o->storage);
+    add_llm_options(*cmd, o->llm);
     cmd->add_option("files", o->files, "Files to ingest (see docs/formats.md)")->required();
     cmd->add_option("--owner", o->owner,
                     "Owner (tenant) of the data; required for JSON/JSONL files. For LoCoMo files "
@@ -480,7 +480,7 @@ void register_memory_commands(CLI::App& app) {
       const IngestInput input =
           o->record_files.empty() ? IngestInput{} : read_ingest_files(o->record_files, o->owner);
       const std::vector<LocomoOwner> conversations = read_locomo_files(o->locomo_files, o->owner);
-      auto memory = open_memory(o->storage);
+      auto memory = open_memory(o->storage, o->llm);
       if (!o->record_files.empty()) {
         const std::size_t already = store_ingest_input(*memory, input, o->owner, o->source);
         print_stored(input, o->owner, already);
@@ -499,6 +499,7 @@ void register_memory_commands(CLI::App& app) {
   {
     struct Options {
       StorageOption storage;
+      LlmOption llm;
       std::string owner;
     };
     auto o = std::make_shared<Options>();
@@ -508,10 +509,11 @@ void register_memory_commands(CLI::App& app) {
         "all)");
     cmd->alias("process");
     add_storage_option(*cmd, o->storage);
+    add_llm_options(*cmd, o->llm);
     cmd->add_option("--owner", o->owner, "Only this owner (default: every owner)")
         ->check(owner_id_check());
     set_action(*cmd, [o]() -> int {
-      auto memory = open_memory(o->storage);
+      auto memory = open_memory(o->storage, o->llm);
       const auto r = o->owner.empty() ? memory->process_all() : memory->process(o->owner);
       std::printf("built %zu episodes from %zu raw events\n", r.episodes, r.raw_events);
       return 0;
@@ -520,6 +522,7 @@ void register_memory_commands(CLI::App& app) {
   {
     struct Options {
       StorageOption storage;
+      LlmOption llm;
       std::string owner, query, mode = "bm25";
       std::size_t limit = 5, neighbours = 0, budget = 0;
       bool json = false, messages = false;
@@ -527,6 +530,7 @@ void register_memory_commands(CLI::App& app) {
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("search", "Find an owner's episodes for a query");
     add_storage_option(*cmd, o->storage);
+    add_llm_options(*cmd, o->llm);
     cmd->add_option("query", o->query, "What to look for")->required();
     cmd->add_option("--owner", o->owner, "Owner to search")->required()->check(owner_id_check());
     cmd->add_option("-k,--limit", o->limit, "Episodes to return (at least 1)")
@@ -538,7 +542,7 @@ void register_memory_commands(CLI::App& app) {
     cmd->add_flag("--messages", o->messages, "Search raw messages instead of episodes");
     cmd->add_flag("--json", o->json, "Print JSON");
     set_action(*cmd, [o]() -> int {
-      auto memory = open_memory(o->storage);
+      auto memory = open_memory(o->storage, o->llm);
       if (o->messages) {
         for (const auto& h : memory->search_messages(o->owner, o->query, o->limit)) {
           // Any kind of raw event the index holds, not only conversation messages.
@@ -564,6 +568,7 @@ void register_memory_commands(CLI::App& app) {
   {
     struct Options {
       StorageOption storage;
+      LlmOption llm;
       std::string owner;
       std::size_t limit = 20, offset = 0;
       bool json = false;
@@ -571,12 +576,13 @@ void register_memory_commands(CLI::App& app) {
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("episodes", "List an owner's episodes, newest first");
     add_storage_option(*cmd, o->storage);
+    add_llm_options(*cmd, o->llm);
     cmd->add_option("--owner", o->owner, "Owner")->required()->check(owner_id_check());
     cmd->add_option("-n,--limit", o->limit, "How many (at least 1)")->check(at_least_one());
     cmd->add_option("--offset", o->offset, "Skip this many (below the owner's episode count)");
     cmd->add_flag("--json", o->json, "Print JSONL, one episode a line");
     set_action(*cmd, [o]() -> int {
-      auto memory = open_memory(o->storage);
+      auto memory = open_memory(o->storage, o->llm);
       const auto page = memory->list_episodes(o->owner, o->limit, o->offset);
       if (page.empty()) {
         EpisodeQuery query;
@@ -606,6 +612,7 @@ void register_memory_commands(CLI::App& app) {
   {
     struct Options {
       StorageOption storage;
+      LlmOption llm;
       std::string owner;
       bool purge = false;
     };
@@ -613,12 +620,13 @@ void register_memory_commands(CLI::App& app) {
     auto* cmd =
         app.add_subcommand("delete-owner", "Delete every raw event, episode and link of one owner");
     add_storage_option(*cmd, o->storage);
+    add_llm_options(*cmd, o->llm);
     cmd->add_option("owner", o->owner, "Owner to delete")->required()->check(owner_id_check());
     cmd->add_flag("--purge", o->purge,
                   "PostgreSQL: also VACUUM FULL the tables so no file keeps the deleted text "
                   "(DuckDB files are always rewritten)");
     set_action(*cmd, [o]() -> int {
-      auto memory = open_memory(o->storage);
+      auto memory = open_memory(o->storage, o->llm);
       const auto d = memory->delete_owner(o->owner);
       std::printf("deleted %zu raw events, %zu episodes, %zu links of %s\n", d.raw_events,
                   d.episodes, d.links, o->owner.c_str());
@@ -642,6 +650,7 @@ void register_memory_commands(CLI::App& app) {
   {
     struct Options {
       StorageOption storage;
+      LlmOption llm;
       std::string file = "data/samples/maya.jsonl";
       std::string owner = "maya";
       std::vector<std::string> queries = {
@@ -652,6 +661,7 @@ void register_memory_commands(CLI::App& app) {
     auto* cmd = app.add_subcommand(
         "demo", "Ingest a sample conversation, build its episodes and answer a few queries");
     add_storage_option(*cmd, o->storage);
+    add_llm_options(*cmd, o->llm);
     cmd->add_option("--file", o->file, "Conversation to ingest (JSONL of messages)");
     cmd->add_option("--owner", o->owner, "Owner to use (its previous data is replaced)")
         ->check(owner_id_check());
@@ -662,7 +672,7 @@ void register_memory_commands(CLI::App& app) {
                               ": no such file (run the demo from the repository root "
                               "or pass --file)");
       }
-      auto memory = open_memory(o->storage);
+      auto memory = open_memory(o->storage, o->llm);
       std::printf("storage: %s\n", mask_password(o->storage.resolved()).c_str());
       const auto removed = memory->delete_owner(o->owner);
       if (removed.raw_events + removed.episodes > 0) {

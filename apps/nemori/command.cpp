@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <ostream>
 #include <streambuf>
@@ -28,6 +29,54 @@ void add_storage_option(CLI::App& command, StorageOption& option) {
                      "Storage URL: memory://, duckdb:///path/file.duckdb or postgresql://... "
                      "(default: $NEMORI_STORAGE_URL, then $POSTGRESQL_URL, then "
                      "duckdb:///./nemori.duckdb)");
+}
+
+LlmConfig LlmOption::load() const {
+  LlmConfigSources sources;
+  sources.flags = flags;
+  std::string file = config_file;
+  if (file.empty()) {
+    if (const char* env = std::getenv("NEMORI_CONFIG"); env != nullptr) file = env;
+  }
+  if (!file.empty()) {
+    if (!std::filesystem::is_regular_file(file)) {
+      throw ConfigError((config_file.empty() ? "NEMORI_CONFIG" : "--config") +
+                        std::string(": no such file: ") + file);
+    }
+    sources.file = file;
+  }
+  return load_llm_config(sources);
+}
+
+void add_llm_options(CLI::App& command, LlmOption& option) {
+  command.add_option("--config", option.config_file,
+                     "TOML file with [llm], [embedding] and [prompts] tables (default: "
+                     "$NEMORI_CONFIG; docs/llm.md)");
+  const auto flag = [&](const char* name, const char* key, const char* help) {
+    command.add_option_function<std::string>(
+        name, [&option, key](const std::string& value) { option.flags[key] = value; }, help);
+  };
+  flag("--llm-provider", "llm.provider",
+       "Chat model provider: openai (any compatible) or anthropic");
+  flag("--llm-base-url", "llm.base_url", "Chat endpoint, e.g. http://localhost:11434/v1");
+  flag("--llm-model", "llm.model",
+       "Chat model that segments and writes episodes (default: $NEMORI_LLM_MODEL; none: "
+       "LLM-free)");
+  flag("--embedding-base-url", "embedding.base_url", "Embedding endpoint (OpenAI-compatible)");
+  flag("--embedding-model", "embedding.model",
+       "Embedding model (default: $NEMORI_EMBEDDING_MODEL; none: BM25 only)");
+  flag("--embedding-dimension", "embedding.dimension", "Embedding dimension to request");
+}
+
+void configure_llm(MemoryConfig& config, const LlmOption& llm) {
+  config.llm = make_llm_clients(llm.load());
+}
+
+MemoryConfig memory_config(const StorageOption& storage, const LlmOption& llm) {
+  MemoryConfig config;
+  config.storage = parse_storage_url(storage.resolved());
+  configure_llm(config, llm);
+  return config;
 }
 
 const CLI::Validator& at_least_one() {

@@ -2,11 +2,15 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include "nemori/llm/config.h"
+#include "nemori/memory/memory_system.h"
 
 namespace nemori::cli {
 
@@ -19,6 +23,32 @@ struct StorageOption {
 
 /// Adds `--storage URL` to a subcommand.
 void add_storage_option(CLI::App& command, StorageOption& option);
+
+/// The language and embedding model options of every subcommand that opens a MemorySystem.
+/// Nothing set (no flag, no NEMORI_LLM_* / NEMORI_EMBEDDING_* / LLM_* / EMBEDDING_* variable, no
+/// model in a config file) is the LLM-free mode.
+struct LlmOption {
+  /// --config FILE: a TOML file with [llm], [embedding] and [prompts] tables; empty: the
+  /// environment variable NEMORI_CONFIG, else none.
+  std::string config_file;
+  /// Dotted keys set by flags (--llm-model -> "llm.model"); they beat every other source.
+  std::map<std::string, std::string> flags;
+  /// The configuration from flags, environment and file (load_llm_config). Throws ConfigError
+  /// naming the key.
+  LlmConfig load() const;
+};
+
+/// Adds --config, --llm-provider, --llm-base-url, --llm-model, --embedding-base-url,
+/// --embedding-model and --embedding-dimension to a subcommand. API keys come only from the
+/// environment or the file (a flag would show in the process list).
+void add_llm_options(CLI::App& command, LlmOption& option);
+
+/// Fills `config.llm` with the clients `llm` configures (null when not configured: LLM-free) and
+/// the prompts the config file names. Throws ConfigError naming the key.
+void configure_llm(MemoryConfig& config, const LlmOption& llm);
+
+/// The MemoryConfig of a command: the store of `storage`, then configure_llm().
+MemoryConfig memory_config(const StorageOption& storage, const LlmOption& llm);
 
 /// A check for a count option (-k, --batch-size...): a whole number of at least 1. Fails with
 /// "--limit: must be at least 1 (got 0)", a usage error.
