@@ -98,6 +98,9 @@ void validate(const Episode& e) {
       if (!std::isfinite(v)) throw ValidationError("embedding_vector", "values must be finite");
     }
   }
+  validate_text(e.embedding_model, "embedding_model");
+  if (!e.embedding_model.empty() && !e.embedding_vector)
+    throw ValidationError("embedding_model", "is set but embedding_vector is missing");
 }
 
 std::size_t word_count(const Episode& e) {

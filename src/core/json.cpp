@@ -172,7 +172,7 @@ json to_json(const EpisodeMetadata& m) {
 }
 
 json to_json(const Episode& e) {
-  return json{{"episode_id", e.episode_id},
+  json j{{"episode_id", e.episode_id},
               {"owner_id", e.owner_id},
               {"episode_type", to_string(e.episode_type)},
               {"level", static_cast<int>(e.level)},
@@ -187,6 +187,9 @@ json to_json(const Episode& e) {
               {"recall_count", e.recall_count},
               {"importance_score", e.importance_score},
               {"last_accessed", optional_time_json(e.last_accessed)}};
+  // Not a key of the original: written only beside a vector, so its episodes keep their shape.
+  if (!e.embedding_model.empty()) j["embedding_model"] = e.embedding_model;
+  return j;
 }
 
 TemporalInfo temporal_info_from_json(const json& j, std::string_view path) {
@@ -365,6 +368,7 @@ Episode episode_from_json(const json& j, std::string_view path) {
     }
     e.embedding_vector = std::move(vec);
   }
+  e.embedding_model = r.string_or("embedding_model", "");
   e.recall_count = r.optional_integer("recall_count").value_or(0);
   e.importance_score = r.number_or("importance_score", 0.0);
   if (e.importance_score < 0.0 || e.importance_score > 1.0) {

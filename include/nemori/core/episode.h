@@ -56,8 +56,11 @@ struct Episode {
   nlohmann::json structured_data = nlohmann::json::object();
   /// Extra words the episode should be found by.
   std::vector<std::string> search_keywords;
-  /// Embedding of the episode text, when computed.
+  /// Embedding of embedding_text(episode), when computed; its length is the dimension.
   std::optional<std::vector<float>> embedding_vector;
+  /// The model that computed embedding_vector ("" when unknown, e.g. an original's dump).
+  /// A search refuses vectors of another model or dimension than its embedder's.
+  std::string embedding_model;
   std::int64_t recall_count = 0;           ///< How often it was recalled.
   double importance_score = 0.0;           ///< 0..1.
   std::optional<Timestamp> last_accessed;  ///< Last recall.

@@ -59,8 +59,11 @@ enum : idx_t {
   kSearchText,
   kKeywordsFolded,
   kEntitiesFolded,
-  kTopicsFolded
+  kTopicsFolded,
+  kEmbeddingModel,  // migration 2
 };
+/// embedding_model's position in kEpisodeSelect (after the columns shared with the insert).
+constexpr idx_t kSelectEmbeddingModel = kLastAccessed + 1;
 }  // namespace episode_col
 
 constexpr std::array<std::string_view, 14> kRawInsert = {
@@ -69,23 +72,24 @@ constexpr std::array<std::string_view, 14> kRawInsert = {
     "processed", "processing_version", "created_at", "search_text"};
 static_assert(kRawInsert.size() == raw_col::kSearchText + 1);
 
-constexpr std::array<std::string_view, 23> kEpisodeInsert = {
+constexpr std::array<std::string_view, 24> kEpisodeInsert = {
     "episode_id",      "owner_id",         "episode_type",    "level",           "title",
     "content",         "summary",          "timestamp",       "duration",        "timezone",
     "precision",       "event_metadata",   "structured_data", "search_keywords", "embedding_vector",
     "recall_count",    "importance_score", "last_accessed",   "created_at",      "search_text",
-    "keywords_folded", "entities_folded",  "topics_folded"};
-static_assert(kEpisodeInsert.size() == episode_col::kTopicsFolded + 1);
+    "keywords_folded", "entities_folded",  "topics_folded",   "embedding_model"};
+static_assert(kEpisodeInsert.size() == episode_col::kEmbeddingModel + 1);
 
 constexpr std::array<std::string_view, 12> kRawSelect = {
     "data_id",  "owner_id", "data_type",     "content",        "source",    "\"timestamp\"",
     "duration", "timezone", "\"precision\"", "event_metadata", "processed", "processing_version"};
 
-constexpr std::array<std::string_view, 18> kEpisodeSelect = {
+constexpr std::array<std::string_view, 19> kEpisodeSelect = {
     "episode_id",    "owner_id",         "episode_type",    "\"level\"",       "title",
     "content",       "summary",          "\"timestamp\"",   "duration",        "timezone",
     "\"precision\"", "event_metadata",   "structured_data", "search_keywords", "embedding_vector",
-    "recall_count",  "importance_score", "last_accessed"};
+    "recall_count",  "importance_score", "last_accessed",   "embedding_model"};
+static_assert(kEpisodeSelect.size() == episode_col::kSelectEmbeddingModel + 1);
 
 template <std::size_t N>
 std::string column_list(const std::array<std::string_view, N>& columns, std::string_view alias) {
@@ -246,6 +250,11 @@ void append_row(Appender& appender, const EncodedEpisode& encoded, Timestamp cre
   appender.text_list(kKeywordsFolded, encoded.folds.keywords);
   appender.text_list(kEntitiesFolded, encoded.folds.entities);
   appender.text_list(kTopicsFolded, encoded.folds.topics);
+  if (e.embedding_model.empty()) {
+    appender.null(kEmbeddingModel);
+  } else {
+    appender.text(kEmbeddingModel, e.embedding_model);
+  }
   appender.end_row();
 }
 
@@ -277,6 +286,7 @@ Episode decode_episode(const Chunk& chunk, idx_t row) {
   e.recall_count = chunk.int64(kRecallCount, row);
   e.importance_score = chunk.float64(kImportance, row);
   e.last_accessed = chunk.optional_timestamp(kLastAccessed, row);
+  e.embedding_model = chunk.optional_text(kSelectEmbeddingModel, row).value_or("");
   return e;
 }
 

@@ -70,6 +70,12 @@ const std::vector<Migration> kMigrations = {
               PRIMARY KEY (episode_id, raw_data_id)))",
          "CREATE INDEX ix_episode_raw_data_raw_data_id ON episode_raw_data (raw_data_id)",
      }},
+    {2,
+     "episodes.embedding_model: the model that computed embedding_vector",
+     {
+         // NULL for vectors stored before (their model is unknown: `nemori reembed` sets it).
+         "ALTER TABLE episodes ADD COLUMN embedding_model VARCHAR",
+     }},
 };
 
 }  // namespace

@@ -17,7 +17,7 @@ const char* const kEpisodeInsertColumns =
     "episode_id, owner_id, episode_type, level, title, content, summary, \"timestamp\", "
     "duration, timezone, precision, metadata, structured_data, search_keywords, "
     "embedding_vector, recall_count, importance_score, last_accessed, search_text, "
-    "keywords_folded, entities_folded, topics_folded";
+    "keywords_folded, entities_folded, topics_folded, embedding_model";
 
 namespace {
 
@@ -103,7 +103,8 @@ std::string episode_select_list(const std::string& a) {
          ".title, " + a + ".content, " + a + ".summary, " + micros(a + ".\"timestamp\"") + ", " +
          a + ".duration, " + a + ".timezone, " + a + ".precision, " + a + ".metadata, " + a +
          ".structured_data, to_json(" + a + ".search_keywords), " + a + ".embedding_vector, " + a +
-         ".recall_count, " + a + ".importance_score, " + micros(a + ".last_accessed");
+         ".recall_count, " + a + ".importance_score, " + micros(a + ".last_accessed") + ", " + a +
+         ".embedding_model";
 }
 
 RowValues raw_row(const RawEvent& e) {
@@ -151,7 +152,9 @@ RowValues episode_row(const Episode& e) {
                    folds.search_text,
                    array_literal(folds.keywords),
                    array_literal(folds.entities),
-                   array_literal(folds.topics)};
+                   array_literal(folds.topics),
+                   e.embedding_model.empty() ? std::nullopt
+                                             : std::optional<std::string>(e.embedding_model)};
 }
 
 void append_copy_row(std::string& out, const RowValues& values) {
@@ -245,6 +248,7 @@ Episode decode_episode(const Result& r, int row, int c) {
     e.recall_count = r.int64(row, c + 15);
     e.importance_score = r.float8(row, c + 16);
     if (!r.is_null(row, c + 17)) e.last_accessed = from_micros(r.int64(row, c + 17));
+    if (!r.is_null(row, c + 18)) e.embedding_model = r.str(row, c + 18);
   } catch (const StorageError&) {
     throw;
   } catch (const std::exception& ex) {

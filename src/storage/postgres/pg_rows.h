@@ -21,7 +21,7 @@ extern const char* const kEpisodeInsertColumns;
 /// Number of columns in kRawInsertColumns.
 inline constexpr int kRawInsertCount = 13;
 /// Number of columns in kEpisodeInsertColumns.
-inline constexpr int kEpisodeInsertCount = 22;
+inline constexpr int kEpisodeInsertCount = 23;
 
 /// The select list that decode_raw() reads, for a table aliased `alias`.
 std::string raw_select_list(const std::string& alias);
@@ -30,7 +30,7 @@ inline constexpr int kRawSelectCount = 12;
 /// The select list that decode_episode() reads, for a table aliased `alias`.
 std::string episode_select_list(const std::string& alias);
 /// Number of columns in episode_select_list().
-inline constexpr int kEpisodeSelectCount = 18;
+inline constexpr int kEpisodeSelectCount = 19;
 
 /// The values stored for `event` (including its folded search text).
 RowValues raw_row(const RawEvent& event);

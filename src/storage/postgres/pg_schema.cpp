@@ -131,6 +131,13 @@ ALTER TABLE {S}.episodes ADD COLUMN fts tsvector GENERATED ALWAYS AS (
 CREATE INDEX episodes_fts_gin ON {S}.episodes USING gin (fts);
 )";
 
+// NULL for vectors stored before (their model is unknown: `nemori reembed` sets it). The
+// vector stays a real[] beside the row: PostgreSQL moves it out of line (TOAST) once the row
+// outgrows 2 kB, so reads that do not select it do not read it.
+constexpr const char* kEmbeddingModel = R"(
+ALTER TABLE {S}.episodes ADD COLUMN embedding_model text;
+)";
+
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
   for (auto pos = text.find(from); pos != std::string::npos;
        pos = text.find(from, pos + to.size())) {
@@ -167,6 +174,8 @@ std::vector<Migration> migrations(const std::string& schema, bool partitioned) {
       Migration{1, partitioned ? "core tables (raw_data partitioned by month)" : "core tables",
                 substitute(raw + core, schema)},
       Migration{2, "full-text search on episodes", substitute(kFullText, schema)},
+      Migration{3, "episodes.embedding_model: the model that computed embedding_vector",
+                substitute(kEmbeddingModel, schema)},
   };
 }
 
