@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <vector>
 
@@ -125,6 +127,10 @@ class Resolver {
     }
     for (const auto& [table_key, node] : root) {
       const std::string table(table_key.str());
+      if (table == "prompts") {
+        load_prompts(node, path, where);
+        continue;
+      }
       if (table != "llm" && table != "embedding") {
         // Other tables belong to other parts of nemori's configuration.
         continue;
@@ -160,6 +166,36 @@ class Resolver {
     }
   }
 
+  // [prompts]: name = "file"; each file is read now, so a missing one fails at start.
+  void load_prompts(const toml::node& node, const std::filesystem::path& config_path,
+                    const std::string& where) {
+    const auto* t = node.as_table();
+    if (t == nullptr) throw ConfigError("prompts: must be a table ([prompts]) (" + where + ")");
+    for (const auto& [k, v] : *t) {
+      const std::string name(k.str());
+      const std::string key = "prompts." + name;
+      if (name != "segmentation" && name != "episode")
+        throw ConfigError(key + ": unknown prompt (there are: episode, segmentation) (" + where +
+                          ")");
+      const auto file = v.value<std::string>();
+      if (!v.is_string() || !file || file->empty())
+        throw ConfigError(key + ": must be the path of a text file (" + where + ")");
+      std::filesystem::path prompt_path(*file);
+      if (prompt_path.is_relative()) prompt_path = config_path.parent_path() / prompt_path;
+      std::ifstream in(prompt_path, std::ios::binary);
+      if (!in || std::filesystem::is_directory(prompt_path)) {
+        throw ConfigError(key + ": cannot read " + prompt_path.string() + " (" + where + ")");
+      }
+      prompts_[name].assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+  }
+
+ public:
+  /// The prompt texts the file named.
+  const std::map<std::string, std::string>& prompts() const { return prompts_; }
+
+ private:
+  std::map<std::string, std::string> prompts_;
   const LlmConfigSources& sources_;
   std::function<std::optional<std::string>(const std::string&)> getenv_;
   std::map<std::string, Raw> file_values_;
@@ -255,6 +291,7 @@ HttpOptions http_for(const EndpointLimits& limits, const HttpOptions& base) {
 LlmConfig load_llm_config(const LlmConfigSources& sources) {
   Resolver r(sources);
   LlmConfig config;
+  config.prompts = r.prompts();
 
   ChatConfig& chat = config.chat;
   if (auto v = r.get("llm.provider")) {
@@ -313,6 +350,7 @@ LlmClients make_llm_clients(const LlmConfig& config, std::shared_ptr<LlmStats> s
                             const HttpOptions& base_http) {
   LlmClients clients;
   clients.stats = stats ? std::move(stats) : std::make_shared<LlmStats>();
+  clients.prompts = config.prompts;
   if (config.has_chat()) {
     if (config.chat.provider == "anthropic") {
       AnthropicChatOptions o;

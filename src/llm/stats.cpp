@@ -22,6 +22,16 @@ void LlmStats::record_retry(const std::string& phase) {
   ++phases_[phase].retries;
 }
 
+void LlmStats::record_invalid_answer(const std::string& phase) {
+  std::lock_guard lock(mutex_);
+  ++phases_[phase].invalid_answers;
+}
+
+void LlmStats::record_fallback(const std::string& phase) {
+  std::lock_guard lock(mutex_);
+  ++phases_[phase].fallbacks;
+}
+
 std::map<std::string, PhaseStats> LlmStats::snapshot() const {
   std::lock_guard lock(mutex_);
   return phases_;

@@ -8,6 +8,9 @@
 #include "memory/message_ids.h"
 #include "nemori/core/error.h"
 #include "nemori/core/id.h"
+#include "nemori/episodes/llm_episode_generator.h"
+#include "nemori/episodes/llm_prompts.h"
+#include "nemori/episodes/llm_segmenter.h"
 #include "nemori/storage/factory.h"
 #include "nemori/storage/query.h"
 
@@ -82,6 +85,18 @@ MemorySystem::MemorySystem(std::unique_ptr<Storage> storage, const MemoryConfig&
   };
   segmenter_ = std::make_unique<HeuristicSegmenter>(tokenize, config_.segmentation);
   generator_ = std::make_unique<ExtractiveEpisodeGenerator>(tokenize);
+  if (config_.llm.chat) {  // the model segments and writes; the LLM-free pair is its fallback
+    LlmSegmenterOptions segmentation;
+    segmentation.prompt = prompt_text("segmentation", config_.llm.prompts);
+    segmentation.stats = config_.llm.stats;
+    segmenter_ = std::make_unique<LlmSegmenter>(config_.llm.chat, std::move(segmenter_),
+                                                std::move(segmentation));
+    LlmEpisodeGeneratorOptions writing;
+    writing.prompt = prompt_text("episode", config_.llm.prompts);
+    writing.stats = config_.llm.stats;
+    generator_ = std::make_unique<LlmEpisodeGenerator>(config_.llm.chat, std::move(generator_),
+                                                       std::move(writing));
+  }
   if (config_.building.workers > 0) {
     builder_ = std::make_unique<detail::BackgroundBuilder>(
         config_.building,

@@ -7,7 +7,7 @@
 //                       NEMORI_EMBEDDING_API_KEY, NEMORI_EMBEDDING_DIMENSION
 //   3. the original's   LLM_BASE_URL, LLM_API_KEY, EMBEDDING_BASE_URL, EMBEDDING_API_KEY
 //      env names
-//   4. the TOML file    tables [llm] and [embedding]
+//   4. the TOML file    tables [llm] and [embedding] ([prompts] names prompt files)
 //   5. provider env     OPENAI_BASE_URL, OPENAI_API_KEY (ANTHROPIC_API_KEY for provider
 //                       "anthropic"); generic names other tools set too, so an explicit file
 //                       value beats them
@@ -71,6 +71,10 @@ struct EmbeddingConfig {
 struct LlmConfig {
   ChatConfig chat;
   EmbeddingConfig embedding;
+  /// [prompts]: the text of each prompt the file replaces, by name ("segmentation",
+  /// "episode"). The file names a text file per prompt (a relative path is read from the
+  /// config file's folder); unset prompts are the compiled-in prompts/*.txt.
+  std::map<std::string, std::string> prompts;
   /// True when a chat model is configured.
   bool has_chat() const { return !chat.model.empty(); }
   /// True when an embedding model is configured.
@@ -98,6 +102,8 @@ struct LlmClients {
   std::shared_ptr<ChatClient> chat;
   std::shared_ptr<EmbeddingClient> embedder;
   std::shared_ptr<LlmStats> stats;  ///< Shared by both clients (never null).
+  /// Prompt texts replacing the compiled-in ones, by name (LlmConfig::prompts).
+  std::map<std::string, std::string> prompts;
 };
 
 /// Builds the configured clients, recording into `stats` (a fresh LlmStats when null).

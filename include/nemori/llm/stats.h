@@ -31,6 +31,12 @@ struct PhaseStats {
   std::uint64_t errors = 0;             ///< Calls that ended in an exception.
   std::uint64_t prompt_tokens = 0;      ///< Sum over successful calls.
   std::uint64_t completion_tokens = 0;  ///< Sum over successful calls.
+  /// Answers that arrived but failed the caller's validation (wrong JSON shape, a message in
+  /// no group...): each was asked again or given up.
+  std::uint64_t invalid_answers = 0;
+  /// Times the caller gave up on the model and used its LLM-free fallback (the heuristic
+  /// segmenter, the extractive episode).
+  std::uint64_t fallbacks = 0;
   bool operator==(const PhaseStats&) const = default;
 };
 
@@ -47,6 +53,10 @@ class LlmStats {
   void record_error(const std::string& phase);
   /// Counts one retried attempt of `phase`.
   void record_retry(const std::string& phase);
+  /// Counts one answer of `phase` that failed the caller's validation.
+  void record_invalid_answer(const std::string& phase);
+  /// Counts one use of the LLM-free fallback in `phase`.
+  void record_fallback(const std::string& phase);
 
   /// A copy of the counters of every phase seen so far, by phase name.
   std::map<std::string, PhaseStats> snapshot() const;
