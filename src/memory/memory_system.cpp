@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "memory/background_builder.h"
+#include "memory/index_freshness.h"
 #include "memory/message_ids.h"
 #include "nemori/core/error.h"
 #include "nemori/core/id.h"
@@ -22,6 +23,21 @@ using Clock = std::chrono::steady_clock;
 
 void require_owner(const std::string& owner_id) {
   if (owner_id.empty()) throw ValidationError("owner_id", "is required");
+}
+
+// storage.apply(batch) of a batch that skips identical raw events. Another process (or thread)
+// storing the same event between the batch's check and its insert makes the insert fail as a
+// duplicate: the batch is applied again, and then finds the event stored (skipped when
+// identical, a DuplicateError still when it differs).
+WriteBatchResult apply_skipping_identical(Storage& storage, const WriteBatch& batch) {
+  constexpr int kAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return storage.apply(batch);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::kDuplicate || attempt == kAttempts) throw;
+    }
+  }
 }
 
 }  // namespace
@@ -68,7 +84,9 @@ MemorySystem::MemorySystem(std::unique_ptr<Storage> storage, const MemoryConfig&
     : config_(config), storage_(std::move(storage)) {
   RetrievalOptions options = config_.retrieval;
   Storage* store = storage_.get();
-  options.loader = [store](const std::string& owner_id) {
+  options.loader = [this, store](const std::string& owner_id) {
+    // The watermark first: the data read next holds at least what it counts.
+    const detail::OwnerWatermark watermark = detail::read_watermark(*store, owner_id);
     OwnerData data;
     data.episodes = store->episodes().by_owner(owner_id, std::nullopt, 0).episodes;
     RawDataQuery query;
@@ -76,9 +94,15 @@ MemorySystem::MemorySystem(std::unique_ptr<Storage> storage, const MemoryConfig&
     data.raw_events = store->raw_data().search(query).events;
     for (EpisodeLink& link : store->episodes().links(owner_id))
       data.links.emplace_back(std::move(link.episode_id), std::move(link.raw_data_id));
+    freshness_->loaded(owner_id, watermark);
     return data;
   };
   retrieval_ = std::make_unique<RetrievalService>(std::move(options));
+  // memory:// is reached by this process only: nothing to check.
+  const std::chrono::milliseconds check_every = storage_->backend() == "memory"
+                                                    ? std::chrono::milliseconds(-1)
+                                                    : config_.index_check_interval;
+  freshness_ = std::make_unique<detail::IndexFreshness>(*storage_, *retrieval_, check_every);
   RetrievalService* retrieval = retrieval_.get();
   const TokenizeFn tokenize = [retrieval](std::string_view text) {
     return retrieval->tokenizer().tokenize(text);
@@ -165,7 +189,7 @@ std::size_t MemorySystem::store_raw_events(std::span<const RawEvent> events) {
   batch.skip_identical_raw_events = true;
   WriteBatchResult stored;
   try {
-    stored = storage_->apply(batch);
+    stored = apply_skipping_identical(*storage_, batch);
   } catch (const Error& e) {
     // The batch's "raw_events[N] (...)" is "item N" of the events passed in.
     const std::string message = e.what();
@@ -193,12 +217,15 @@ std::size_t MemorySystem::store_raw_events(std::span<const RawEvent> events) {
     }
     retrieval_->index_raw_events(fresh);
   }
-  if (builder_ && old.size() < events.size()) {
+  if (old.size() < events.size()) {
     std::map<std::string, std::size_t> fresh_by_owner;
     for (const RawEvent& e : events) {
       if (!old.contains(e.data_id)) ++fresh_by_owner[e.owner_id];
     }
-    for (const auto& [owner, n] : fresh_by_owner) builder_->added(owner, n);
+    for (const auto& [owner, n] : fresh_by_owner) {
+      freshness_->wrote(owner, n, 0);
+      if (builder_) builder_->added(owner, n);
+    }
   }
   return stored.raw_already_stored.size();
 }
@@ -279,8 +306,9 @@ ProcessResult MemorySystem::build(const std::string& owner_id, NewestSegment new
   batch.processed_ids.reserve(built_events);
   for (std::size_t i = 0; i < built_events; ++i) batch.processed_ids.push_back(events[i].data_id);
   batch.processed_version = "nemori-" + generator_->name() + "-1";
-  storage_->apply(batch);
+  const WriteBatchResult stored = storage_->apply(batch);
   retrieval_->index_episodes(episodes);
+  freshness_->wrote(owner_id, 0, stored.episodes_stored);
   result.raw_events = built_events;
   result.episodes = episodes.size();
   return result;
@@ -316,6 +344,7 @@ MemorySearchResponse MemorySystem::search(const MemorySearchRequest& request) {
     options.filter.since = request.time_range->start;
     options.filter.until = request.time_range->end;
   }
+  freshness_->before_read(request.owner_id);
   SearchResponse found = retrieval_->search(request.owner_id, request.query, options);
   if (request.message_evidence) fuse_message_evidence(request, found);
   // The hits, their neighbours and their evidence come from the owner's index (no storage
@@ -427,6 +456,7 @@ std::vector<MessageHit> MemorySystem::search_messages(const std::string& owner_i
   options.k = std::max<std::size_t>(1, limit);
   options.mode = SearchMode::kBm25;
   options.corpus = SearchCorpus::kRawEvents;
+  freshness_->before_read(owner_id);
   const SearchResponse found = retrieval_->search(owner_id, query, options);
   std::vector<std::string> ids;
   ids.reserve(found.hits.size());
@@ -458,6 +488,7 @@ OwnerDeletion MemorySystem::delete_owner(const std::string& owner_id) {
   std::lock_guard lock(owner_mutex(owner_id));
   const OwnerDeletion deleted = storage_->delete_owner(owner_id);
   retrieval_->drop_owner(owner_id);
+  freshness_->forget(owner_id);
   if (builder_) builder_->forget(owner_id);
   return deleted;
 }

@@ -44,6 +44,7 @@ namespace nemori {
 
 namespace detail {
 class BackgroundBuilder;
+class IndexFreshness;
 }
 
 /// When episodes get built without an explicit process() / flush().
@@ -86,6 +87,13 @@ struct MemoryConfig {
   /// A null `chat` is the LLM-free mode: the heuristic segmenter and the extractive episode
   /// writer. A null `embedder`: no vectors, BM25 search only.
   LlmClients llm;
+  /// Staleness bound of searches: before a search of an owner whose index is in memory, at
+  /// most once per this interval, the owner's raw event and episode counts in storage are
+  /// compared with what the index holds (two indexed counts); when another process (or
+  /// another MemorySystem on the same DuckDB file) wrote to the owner, the owner's index is
+  /// reloaded from storage. So a search sees what others committed at most this long ago (plus
+  /// the reload). 0: check before every search. Not checked on memory:// (no one else writes).
+  std::chrono::milliseconds index_check_interval{100};
 };
 
 /// The context scoring MemorySystem::search applies unless told otherwise.
@@ -266,6 +274,7 @@ class MemorySystem {
   std::unique_ptr<Segmenter> segmenter_;
   std::unique_ptr<EpisodeGenerator> generator_;
   std::unique_ptr<RetrievalService> retrieval_;
+  std::unique_ptr<detail::IndexFreshness> freshness_;  // sees other processes' writes
   std::mutex owners_mutex_;
   std::unordered_map<std::string, std::unique_ptr<std::mutex>> owner_mutexes_;
   std::unique_ptr<detail::BackgroundBuilder> builder_;  // last: stopped first
