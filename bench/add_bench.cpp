@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "bench_env.h"
+#include "bench_store.h"
 #include "nemori/memory/memory_system.h"
 
 namespace {
@@ -81,46 +82,12 @@ std::vector<nemori::Message> chat(std::size_t n, unsigned seed) {
   return out;
 }
 
-// A fresh store of `backend`, removed by cleanup(); nullopt when it cannot be reached here.
-struct Store {
-  nemori::StorageConfig config;
-  std::filesystem::path file;
-  std::string drop;
-  void cleanup() const {
-    if (!file.empty()) {
-      std::filesystem::remove(file);
-      std::filesystem::remove(file.string() + ".wal");
-    }
-    if (!drop.empty() && std::system(drop.c_str()) != 0)
-      std::fprintf(stderr, "%s failed\n", drop.c_str());
-  }
-};
-
-std::optional<Store> make_store(const std::string& backend, const std::string& tag) {
-  Store s;
-  s.config.backend = backend;
-  if (backend == "duckdb") {
-    s.file = std::filesystem::temp_directory_path() /
-             ("nemori_add_bench_" + std::to_string(::getpid()) + "_" + tag + ".duckdb");
-    std::filesystem::remove(s.file);
-    s.config.path = s.file.string();
-  } else if (backend == "postgresql") {
-    const char* url = std::getenv("NEMORI_TEST_POSTGRES_URL");
-    if (url == nullptr || *url == '\0') return std::nullopt;
-    s.config.url = url;
-    s.config.schema = "add_bench_" + std::to_string(::getpid()) + "_" + tag;
-    s.drop = "psql -q '" + std::string(url) + "' -c 'DROP SCHEMA IF EXISTS " + s.config.schema +
-             " CASCADE' >/dev/null 2>&1";
-  }
-  return s;
-}
-
 // Arg 0: backend index; arg 1: background workers (0 = none, the reference).
 void BM_AddOneMessage(benchmark::State& state) {
   const std::string backend = kBackends[state.range(0)];
   const auto workers = static_cast<std::size_t>(state.range(1));
   const std::string name = backend + (workers > 0 ? "_workers" : "_no_workers");
-  const auto store = make_store(backend, name);
+  const auto store = nemori::bench::make_store(backend, "add_bench", name);
   if (!store) {
     state.SkipWithError("no PostgreSQL server: set NEMORI_TEST_POSTGRES_URL");
     return;
