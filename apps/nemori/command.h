@@ -98,5 +98,6 @@ void register_storage_commands(CLI::App& app);
 void register_memory_commands(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_serve(CLI::App& app);
 
 }  // namespace nemori::cli

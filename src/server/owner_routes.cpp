@@ -1,0 +1,119 @@
+// Owner routes: add messages, flush, search, owner stats, delete the owner.
+#include <string>
+#include <vector>
+
+#include "api_error.h"
+#include "nemori/core/json.h"
+#include "request_decoding.h"
+#include "routes.h"
+
+namespace nemori::server {
+
+nlohmann::json episode_json(const Episode& episode) {
+  nlohmann::json j = to_json(episode);
+  j.erase("embedding_vector");
+  j["has_embedding"] = episode.embedding_vector.has_value();
+  return j;
+}
+
+namespace {
+
+Reply add_messages(MemorySystem& memory, Call& call) {
+  const nlohmann::json body = call.body();
+  reject_unknown_keys(body, {"messages", "source"});
+  const auto it = body.find("messages");
+  if (it == body.end()) throw bad_request("messages", "is required");
+  if (!it->is_array()) {
+    throw bad_request("messages", std::string("expected an array, got ") + it->type_name());
+  }
+  if (it->empty()) throw bad_request("messages", "is empty");
+  if (it->size() > call.limits.max_messages) {
+    throw bad_request("messages", "holds " + std::to_string(it->size()) + " messages; at most " +
+                                      std::to_string(call.limits.max_messages) + " per request");
+  }
+  std::vector<Message> messages;
+  messages.reserve(it->size());
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    messages.push_back(message_from_json((*it)[i], "messages[" + std::to_string(i) + "]"));
+  }
+  const std::string source = string_field(body, "source", 256).value_or("");
+  const AddResult added = memory.add(call.owner, messages, {}, source);
+  return {202,
+          {{"message_ids", added.message_ids},
+           {"stored", added.message_ids.size() - added.already_stored},
+           {"already_stored", added.already_stored}}};
+}
+
+Reply flush(MemorySystem& memory, Call& call) {
+  const nlohmann::json body = call.body();
+  reject_unknown_keys(body, {});
+  const ProcessResult done = memory.flush(call.owner);
+  return {200, {{"raw_events", done.raw_events}, {"episodes", done.episodes}}};
+}
+
+SearchMode search_mode(const nlohmann::json& body) {
+  const auto mode = string_field(body, "mode", 16).value_or("bm25");
+  if (mode == "bm25") return SearchMode::kBm25;
+  if (mode == "vector") return SearchMode::kVector;
+  if (mode == "hybrid") return SearchMode::kHybrid;
+  throw bad_request("mode", "unknown value \"" + mode + "\" (valid: bm25, vector, hybrid)");
+}
+
+Reply search(MemorySystem& memory, Call& call) {
+  const nlohmann::json body = call.body();
+  reject_unknown_keys(body, {"query", "mode", "top_k", "word_budget", "neighbours", "time_range"});
+  const ServerLimits& limits = call.limits;
+  MemorySearchRequest request;
+  request.owner_id = call.owner;
+  auto query = string_field(body, "query", limits.max_query_bytes);
+  if (!query) throw bad_request("query", "is required");
+  request.query = std::move(*query);
+  request.mode = search_mode(body);
+  request.limit = size_field(body, "top_k", 10, 1, limits.max_top_k);
+  request.word_budget = size_field(body, "word_budget", 0, 0, limits.max_word_budget);
+  request.neighbours = size_field(body, "neighbours", 0, 0, limits.max_neighbours);
+  request.time_range = time_range_field(body, "time_range");
+  const MemorySearchResponse found = memory.search(request);
+  nlohmann::json hits = nlohmann::json::array();
+  for (const auto& hit : found.hits) {
+    hits.push_back({{"episode", episode_json(hit.episode)},
+                    {"score", hit.score},
+                    {"bm25_score", hit.bm25_score},
+                    {"vector_score", hit.vector_score},
+                    {"raw_event_ids", hit.raw_event_ids},
+                    {"neighbour", hit.neighbour},
+                    {"words", hit.words}});
+  }
+  return {200, {{"hits", hits}, {"words", found.words}, {"took_ms", found.took_ms}}};
+}
+
+Reply owner_stats(MemorySystem& memory, Call& call) {
+  Storage& storage = memory.storage();
+  return {200,
+          {{"owner_id", call.owner},
+           {"raw_events", storage.raw_data().count(call.owner)},
+           {"episodes", storage.episodes().count(call.owner)},
+           {"pending_raw_events", pending_raw_events(storage, call.owner)}}};
+}
+
+Reply delete_owner(MemorySystem& memory, Call& call) {
+  const OwnerDeletion deleted = memory.delete_owner(call.owner);
+  return {200,
+          {{"deleted",
+            {{"raw_events", deleted.raw_events},
+             {"episodes", deleted.episodes},
+             {"links", deleted.links}}}}};
+}
+
+}  // namespace
+
+void add_owner_routes(Router& router, MemorySystem& memory) {
+  router.add("POST", "/v1/owners/{owner}/messages", Access::kOwner,
+             with_memory(memory, add_messages));
+  router.add("POST", "/v1/owners/{owner}/flush", Access::kOwner, with_memory(memory, flush));
+  router.add("POST", "/v1/owners/{owner}/search", Access::kOwner, with_memory(memory, search));
+  router.add("GET", "/v1/owners/{owner}/stats", Access::kOwner, with_memory(memory, owner_stats));
+  router.add("DELETE", "/v1/owners/{owner}", Access::kOwner, with_memory(memory, delete_owner));
+}
+
+}  // namespace nemori::server

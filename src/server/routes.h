@@ -1,0 +1,36 @@
+// The route groups of the REST server, one file each (docs/api.md lists every route).
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "metrics.h"
+#include "nemori/core/episode.h"
+#include "nemori/llm/stats.h"
+#include "nemori/memory/memory_system.h"
+#include "router.h"
+
+namespace nemori::server {
+
+/// POST .../messages, POST .../flush, POST .../search, GET .../stats, DELETE /v1/owners/{owner}.
+void add_owner_routes(Router& router, MemorySystem& memory);
+/// GET .../episodes, GET/PATCH/DELETE .../episodes/{id}.
+void add_episode_routes(Router& router, MemorySystem& memory);
+/// GET .../events, GET .../events/{id}.
+void add_event_routes(Router& router, MemorySystem& memory);
+/// GET /v1/stats, POST /v1/retention (admin).
+void add_store_routes(Router& router, MemorySystem& memory);
+/// /healthz, /readyz, /metrics, /v1/openapi.json.
+void add_health_routes(Router& router, MemorySystem& memory, const RequestMetrics& metrics,
+                       std::shared_ptr<const LlmStats> llm_stats);
+
+/// An episode as the API shows it: to_json(episode) without the embedding vector (it can hold
+/// thousands of numbers; "has_embedding" says whether there is one).
+nlohmann::json episode_json(const Episode& episode);
+
+/// The OpenAPI 3 document (docs/openapi.json, compiled in).
+std::string_view openapi_document();
+
+}  // namespace nemori::server
