@@ -8,6 +8,53 @@
 
 namespace nemori::cli {
 
+namespace {
+
+// The models of an evaluation and what they cost: calls and tokens per phase, in all and per
+// 1,000 messages ingested.
+nlohmann::json llm_report(const LlmConfig& models, const LlmClients& clients,
+                          std::size_t messages) {
+  nlohmann::json j = llm_models_json(models);
+  if (!clients.stats || (!clients.chat && !clients.embedder)) return j;
+  j["usage"] = llm_usage_json(*clients.stats);
+  const double per = messages == 0 ? 0.0 : 1000.0 / static_cast<double>(messages);
+  nlohmann::json per_1000 = nlohmann::json::object();
+  double tokens = 0;
+  for (const auto& [phase, p] : clients.stats->snapshot()) {
+    const double t = static_cast<double>(p.prompt_tokens + p.completion_tokens);
+    per_1000[phase] = {{"calls", static_cast<double>(p.calls) * per}, {"tokens", t * per}};
+    tokens += t;
+  }
+  j["per_1000_messages"] = per_1000;
+  j["tokens_per_1000_messages"] = tokens * per;
+  return j;
+}
+
+// The text form of llm_report(), under the recall table; nothing in the LLM-free mode.
+void print_llm_report(const nlohmann::json& llm) {
+  if (!llm.contains("usage")) return;
+  const auto name = [&](const char* phase) {
+    return llm[phase].is_null() ? std::string("none") : llm[phase]["model"].get<std::string>();
+  };
+  std::printf("\nmodels: segmentation %s, episodes %s, embedding %s\n",
+              name("segmentation").c_str(), name("episode").c_str(), name("embedding").c_str());
+  std::printf("%-14s %10s %12s %14s %16s %9s %9s\n", "llm phase", "calls", "tokens",
+              "calls/1k msgs", "tokens/1k msgs", "invalid", "fallbacks");
+  for (const auto& [phase, u] : llm["usage"].items()) {
+    const auto& per = llm["per_1000_messages"][phase];
+    std::printf("%-14s %10llu %12llu %14.1f %16.0f %9llu %9llu\n", phase.c_str(),
+                u["calls"].get<unsigned long long>(),
+                u["prompt_tokens"].get<unsigned long long>() +
+                    u["completion_tokens"].get<unsigned long long>(),
+                per["calls"].get<double>(), per["tokens"].get<double>(),
+                u["invalid_answers"].get<unsigned long long>(),
+                u["fallbacks"].get<unsigned long long>());
+  }
+  std::printf("tokens per 1,000 messages: %.0f\n", llm["tokens_per_1000_messages"].get<double>());
+}
+
+}  // namespace
+
 void register_eval(CLI::App& app) {
   auto* eval = app.add_subcommand("eval", "Evaluate retrieval quality");
   eval->require_subcommand(1);
@@ -80,7 +127,8 @@ void register_eval(CLI::App& app) {
     }
     LocomoEvalOptions options;
     options.memory.storage.backend = "memory";
-    configure_llm(options.memory, o->llm);
+    const LlmConfig models = o->llm.load();
+    options.memory.llm = make_llm_clients(models);
     if (o->unit == "episodes")
       options.unit = EvalUnit::kEpisodes;
     else if (o->unit == "messages")
@@ -162,10 +210,15 @@ void register_eval(CLI::App& app) {
         }
       });
     }
-    if (o->json)
-      std::printf("%s\n", report.to_json().dump(2).c_str());
-    else
+    const nlohmann::json llm = llm_report(models, options.memory.llm, report.messages);
+    if (o->json) {
+      nlohmann::json j = report.to_json();
+      j["llm"] = llm;
+      std::printf("%s\n", j.dump(2).c_str());
+    } else {
       std::printf("%s", report.to_text().c_str());
+      print_llm_report(llm);
+    }
     return 0;
   });
 }

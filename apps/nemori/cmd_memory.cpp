@@ -480,7 +480,8 @@ void register_memory_commands(CLI::App& app) {
       const IngestInput input =
           o->record_files.empty() ? IngestInput{} : read_ingest_files(o->record_files, o->owner);
       const std::vector<LocomoOwner> conversations = read_locomo_files(o->locomo_files, o->owner);
-      auto memory = open_memory(o->storage, o->llm);
+      const MemoryConfig config = memory_config(o->storage, o->llm);
+      auto memory = MemorySystem::open(config);
       if (!o->record_files.empty()) {
         const std::size_t already = store_ingest_input(*memory, input, o->owner, o->source);
         print_stored(input, o->owner, already);
@@ -492,6 +493,7 @@ void register_memory_commands(CLI::App& app) {
         }
       }
       if (!conversations.empty()) ingest_locomo(*memory, conversations, *o);
+      print_llm_usage(config.llm);
       note_if_ephemeral(o->storage.resolved(), "what was stored");
       return 0;
     });
@@ -513,9 +515,11 @@ void register_memory_commands(CLI::App& app) {
     cmd->add_option("--owner", o->owner, "Only this owner (default: every owner)")
         ->check(owner_id_check());
     set_action(*cmd, [o]() -> int {
-      auto memory = open_memory(o->storage, o->llm);
+      const MemoryConfig config = memory_config(o->storage, o->llm);
+      auto memory = MemorySystem::open(config);
       const auto r = o->owner.empty() ? memory->process_all() : memory->process(o->owner);
       std::printf("built %zu episodes from %zu raw events\n", r.episodes, r.raw_events);
+      print_llm_usage(config.llm);
       return 0;
     });
   }

@@ -45,15 +45,20 @@ DumpProgress progress_for(const std::string& label) {
 void register_storage_commands(CLI::App& app) {
   {
     auto storage = std::make_shared<StorageOption>();
+    auto llm = std::make_shared<LlmOption>();
     auto json_out = std::make_shared<bool>(false);
-    auto* cmd = app.add_subcommand("stats", "Show what a store holds (counts, sizes, time span)");
+    auto* cmd = app.add_subcommand(
+        "stats", "Show what a store holds (counts, sizes, time span) and which models build it");
     add_storage_option(*cmd, *storage);
+    add_llm_options(*cmd, *llm);
     cmd->add_flag("--json", *json_out, "Print JSON");
-    set_action(*cmd, [storage, json_out]() -> int {
+    set_action(*cmd, [storage, llm, json_out]() -> int {
+      const LlmConfig models = llm->load();
       auto store = open_storage(storage->resolved());
       auto j = stats_json(store->stats());
       const auto pending = pending_by_owner(*store);  // raw events in no episode, per owner
       j["pending"] = pending;
+      j["llm"] = llm_models_json(models);
       if (*json_out) {
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
@@ -72,19 +77,25 @@ void register_storage_commands(CLI::App& app) {
       std::printf("storage size     %.1f KiB\n", j["storage_size_bytes"].get<double>() / 1024.0);
       std::printf("time span        %s .. %s\n", j["oldest_data"].dump().c_str(),
                   j["newest_data"].dump().c_str());
+      print_llm_models(models, 16);
       return 0;
     });
   }
   {
     auto storage = std::make_shared<StorageOption>();
-    auto* cmd =
-        app.add_subcommand("health", "Check that the store answers; exit 1 when it does not");
+    auto llm = std::make_shared<LlmOption>();
+    auto* cmd = app.add_subcommand(
+        "health",
+        "Check that the store answers and the model configuration is valid; exit 1 when not");
     add_storage_option(*cmd, *storage);
-    set_action(*cmd, [storage]() -> int {
+    add_llm_options(*cmd, *llm);
+    set_action(*cmd, [storage, llm]() -> int {
+      const LlmConfig models = llm->load();
       auto store = open_storage(storage->resolved());
       const HealthStatus h = store->health();
       if (h.healthy) {
         std::printf("healthy (%s, %.2f ms)\n", store->backend().c_str(), h.latency_ms);
+        print_llm_models(models, 14);
         return 0;
       }
       std::fprintf(stderr, "nemori: error: unhealthy (%s): %s\n", store->backend().c_str(),
@@ -179,8 +190,7 @@ void register_storage_commands(CLI::App& app) {
       } else {
         std::ifstream in(*input, std::ios::binary);
         if (!in) throw ValidationError(*input + ": cannot read: no such file");
-        counts =
-            restore_dump(*store, in, *replace, *batch, progress_for("import"), !*no_verify);
+        counts = restore_dump(*store, in, *replace, *batch, progress_for("import"), !*no_verify);
       }
       std::fprintf(stderr, "imported %zu raw events, %zu episodes, %zu links\n", counts.raw_events,
                    counts.episodes, counts.links);

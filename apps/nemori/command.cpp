@@ -79,6 +79,73 @@ MemoryConfig memory_config(const StorageOption& storage, const LlmOption& llm) {
   return config;
 }
 
+nlohmann::json llm_models_json(const LlmConfig& config) {
+  const auto chat = config.has_chat() ? nlohmann::json{{"model", config.chat.model},
+                                                       {"provider", config.chat.provider},
+                                                       {"base_url", config.chat.base_url}}
+                                      : nlohmann::json(nullptr);
+  return {
+      {"mode", config.has_chat() || config.has_embedding() ? "llm" : "LLM-free"},
+      {"segmentation", chat},
+      {"episode", chat},
+      {"embedding", config.has_embedding() ? nlohmann::json{{"model", config.embedding.model},
+                                                            {"provider", "openai"},
+                                                            {"base_url", config.embedding.base_url}}
+                                           : nlohmann::json(nullptr)}};
+}
+
+void print_llm_models(const LlmConfig& config, int width) {
+  if (!config.has_chat() && !config.has_embedding()) {
+    std::printf("%-*s LLM-free (heuristic segmentation, extractive episodes, BM25 search)\n", width,
+                "models");
+    return;
+  }
+  const auto describe = [](const std::string& model, const std::string& provider,
+                           const std::string& url) {
+    return model + " (" + provider + ", " + mask_password(url) + ")";
+  };
+  const std::string chat =
+      config.has_chat() ? describe(config.chat.model, config.chat.provider, config.chat.base_url)
+                        : std::string("none (heuristic segmentation, extractive episodes)");
+  std::printf("%-*s %s\n", width, "segmentation", chat.c_str());
+  std::printf("%-*s %s\n", width, "episode writer", chat.c_str());
+  std::printf("%-*s %s\n", width, "embedding",
+              config.has_embedding()
+                  ? describe(config.embedding.model, "openai", config.embedding.base_url).c_str()
+                  : "none (BM25 search only)");
+}
+
+nlohmann::json llm_usage_json(const LlmStats& stats) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [phase, p] : stats.snapshot()) {
+    out[phase] = {{"calls", p.calls},
+                  {"retries", p.retries},
+                  {"errors", p.errors},
+                  {"invalid_answers", p.invalid_answers},
+                  {"fallbacks", p.fallbacks},
+                  {"prompt_tokens", p.prompt_tokens},
+                  {"completion_tokens", p.completion_tokens}};
+  }
+  return out;
+}
+
+void print_llm_usage(const LlmClients& llm) {
+  if ((!llm.chat && !llm.embedder) || !llm.stats) return;
+  const auto phases = llm.stats->snapshot();  // empty when nothing was called
+  for (const auto& [phase, p] : phases) {
+    std::printf(
+        "llm %s: %llu calls, %llu tokens (%llu prompt + %llu completion), %llu retries, %llu "
+        "errors, %llu invalid answers, %llu fallbacks\n",
+        phase.c_str(), static_cast<unsigned long long>(p.calls),
+        static_cast<unsigned long long>(p.prompt_tokens + p.completion_tokens),
+        static_cast<unsigned long long>(p.prompt_tokens),
+        static_cast<unsigned long long>(p.completion_tokens),
+        static_cast<unsigned long long>(p.retries), static_cast<unsigned long long>(p.errors),
+        static_cast<unsigned long long>(p.invalid_answers),
+        static_cast<unsigned long long>(p.fallbacks));
+  }
+}
+
 const CLI::Validator& at_least_one() {
   static const CLI::Validator check(
       [](std::string& value) -> std::string {

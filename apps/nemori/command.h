@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "nemori/llm/config.h"
 #include "nemori/memory/memory_system.h"
@@ -49,6 +50,23 @@ void configure_llm(MemoryConfig& config, const LlmOption& llm);
 
 /// The MemoryConfig of a command: the store of `storage`, then configure_llm().
 MemoryConfig memory_config(const StorageOption& storage, const LlmOption& llm);
+
+/// Which model does what under `config`, as JSON: {"mode": "llm" or "LLM-free",
+/// "segmentation", "episode", "embedding": {"model", "provider", "base_url"} or null}.
+nlohmann::json llm_models_json(const LlmConfig& config);
+
+/// Prints which model does what ("LLM-free (heuristic segmentation, extractive episodes, BM25
+/// search)" when none), one "label  value" line each, labels padded to `width`.
+void print_llm_models(const LlmConfig& config, int width);
+
+/// What the models did so far, per phase: {"segmentation": {"calls", "retries", "errors",
+/// "invalid_answers", "fallbacks", "prompt_tokens", "completion_tokens"}, ...}.
+nlohmann::json llm_usage_json(const LlmStats& stats);
+
+/// Prints one line per phase of what the models of `llm` did in this run ("llm segmentation:
+/// 3 calls, 5210 tokens ..."); nothing when no model is configured or none was called (the
+/// LLM-free output stays as it was).
+void print_llm_usage(const LlmClients& llm);
 
 /// A check for a count option (-k, --batch-size...): a whole number of at least 1. Fails with
 /// "--limit: must be at least 1 (got 0)", a usage error.
@@ -99,5 +117,6 @@ void register_memory_commands(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_serve(CLI::App& app);
+void register_reembed(CLI::App& app);
 
 }  // namespace nemori::cli

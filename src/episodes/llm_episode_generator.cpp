@@ -53,7 +53,7 @@ std::string episode_answer_problem(const nlohmann::json& answer) {
       !answer["timestamp"].get<std::string>().empty()) {
     std::string problem;
     if (!parse_iso8601(answer["timestamp"].get<std::string>(), problem))
-      return "\"timestamp\" " + problem;
+      return "\"timestamp\": " + problem;
   }
   for (const char* key : {"entities", "topics", "keywords"}) {
     if (!answer.contains(key) || answer[key].is_null()) continue;

@@ -2,7 +2,10 @@
 // log sink that keeps every line.
 #pragma once
 
+#include <signal.h>
+
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -70,5 +73,45 @@ LlmCallError call_failing(Client& client, const ChatRequest& request) {
   ADD_FAILURE() << "complete() did not throw";
   return LlmCallError(LlmFailure::kConnection, 0, 0, "");
 }
+
+/// The nemori-scripted-llm program, a real child process serving the deterministic model on a
+/// free loopback port (--port 0); stopped (SIGTERM) on destruction.
+class ScriptedLlmProcess {
+ public:
+  /// Starts the program with `args` (e.g. "--synonym pastries=pastry") after --port 0.
+  explicit ScriptedLlmProcess(const std::string& args = "") {
+    const std::string command =
+        std::string(NEMORI_SCRIPTED_LLM_BINARY) + " --port 0 " + args + " 2>/dev/null & echo pid $!";
+    pipe_ = popen(command.c_str(), "r");
+    if (pipe_ == nullptr) return;
+    char line[64] = {};
+    for (int i = 0; i < 2 && std::fgets(line, sizeof line, pipe_) != nullptr; ++i) {
+      const std::string text = line;
+      if (text.rfind("pid ", 0) == 0) {
+        pid_ = std::stoi(text.substr(4));
+      } else {
+        port_ = std::stoi(text);
+      }
+    }
+  }
+  ~ScriptedLlmProcess() {
+    if (pid_ > 0) ::kill(pid_, SIGTERM);
+    if (pipe_ != nullptr) pclose(pipe_);
+  }
+  ScriptedLlmProcess(const ScriptedLlmProcess&) = delete;
+  ScriptedLlmProcess& operator=(const ScriptedLlmProcess&) = delete;
+
+  int pid() const { return pid_; }
+  int port() const { return port_; }
+  /// "http://127.0.0.1:<port>/v1".
+  std::string openai_base_url() const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/v1";
+  }
+
+ private:
+  FILE* pipe_ = nullptr;
+  int pid_ = 0;
+  int port_ = 0;
+};
 
 }  // namespace nemori::test

@@ -67,28 +67,14 @@ TEST(ScriptedServerTest, AnswersAreTheSameOnEveryRun) {
 }
 
 TEST(ScriptedServerTest, TheProgramPrintsItsPortAndServes) {
-  FILE* child = popen(NEMORI_SCRIPTED_LLM_BINARY " --port 0 2>/dev/null & echo pid $!", "r");
-  ASSERT_NE(child, nullptr);
-  int pid = 0;
-  int port = 0;
-  char line[64] = {};
-  for (int i = 0; i < 2 && fgets(line, sizeof line, child) != nullptr; ++i) {
-    const std::string text = line;
-    if (text.rfind("pid ", 0) == 0) {
-      pid = std::stoi(text.substr(4));
-    } else {
-      port = std::stoi(text);
-    }
-  }
-  ASSERT_GT(pid, 0);
-  EXPECT_GT(port, 0);
+  ScriptedLlmProcess program;
+  ASSERT_GT(program.pid(), 0);
+  ASSERT_GT(program.port(), 0);
   OpenAiEmbeddingOptions o;
-  o.base_url = "http://127.0.0.1:" + std::to_string(port) + "/v1";
+  o.base_url = program.openai_base_url();
   o.model = "scripted";
   OpenAiEmbedder embedder(o, nullptr);
   EXPECT_EQ(embedder.embed(std::vector<std::string>{"hello"}).at(0).size(), 256u);
-  ASSERT_EQ(std::system(("kill " + std::to_string(pid)).c_str()), 0);
-  pclose(child);
 }
 
 }  // namespace
