@@ -527,7 +527,7 @@ void register_memory_commands(CLI::App& app) {
     struct Options {
       StorageOption storage;
       LlmOption llm;
-      std::string owner, query, mode = "bm25";
+      std::string owner, query, mode;
       std::size_t limit = 5, neighbours = 0, budget = 0;
       bool json = false, messages = false;
     };
@@ -539,7 +539,8 @@ void register_memory_commands(CLI::App& app) {
     cmd->add_option("--owner", o->owner, "Owner to search")->required()->check(owner_id_check());
     cmd->add_option("-k,--limit", o->limit, "Episodes to return (at least 1)")
         ->check(at_least_one());
-    cmd->add_option("--mode", o->mode, "bm25 (default), vector or hybrid")
+    cmd->add_option("--mode", o->mode,
+                    "bm25, vector or hybrid (default: hybrid with an embedding model, else bm25)")
         ->check(one_of({"bm25", "vector", "hybrid"}));
     cmd->add_option("--neighbours", o->neighbours, "Add N episodes before/after each hit");
     cmd->add_option("--budget", o->budget, "Word budget of the whole result (0 = none)");
@@ -547,6 +548,14 @@ void register_memory_commands(CLI::App& app) {
     cmd->add_flag("--json", o->json, "Print JSON");
     set_action(*cmd, [o]() -> int {
       auto memory = open_memory(o->storage, o->llm);
+      if (!o->mode.empty() && o->mode != "bm25" && !memory->retrieval().options().embedder) {
+        std::fprintf(stderr,
+                     "nemori: usage error: --mode %s needs an embedding model (set "
+                     "NEMORI_EMBEDDING_MODEL and NEMORI_EMBEDDING_BASE_URL, or pass "
+                     "--embedding-model and --embedding-base-url; docs/llm.md)\n",
+                     o->mode.c_str());
+        return 2;
+      }
       if (o->messages) {
         for (const auto& h : memory->search_messages(o->owner, o->query, o->limit)) {
           // Any kind of raw event the index holds, not only conversation messages.
@@ -561,7 +570,7 @@ void register_memory_commands(CLI::App& app) {
       request.owner_id = o->owner;
       request.query = o->query;
       request.limit = o->limit;
-      request.mode = parse_mode(o->mode);
+      if (!o->mode.empty()) request.mode = parse_mode(o->mode);
       request.neighbours = o->neighbours;
       request.word_budget = o->budget;
       print_hits(memory->search(request), o->json, memory->tokenizer(), o->query);

@@ -116,6 +116,7 @@ void register_storage_commands(CLI::App& app);
 void register_memory_commands(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_reembed(CLI::App& app);
 void register_serve(CLI::App& app);
 void register_reembed(CLI::App& app);
 

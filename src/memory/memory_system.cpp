@@ -12,6 +12,7 @@
 #include "nemori/episodes/llm_episode_generator.h"
 #include "nemori/episodes/llm_prompts.h"
 #include "nemori/episodes/llm_segmenter.h"
+#include "nemori/retrieval/episode_embedding.h"
 #include "nemori/storage/factory.h"
 #include "nemori/storage/query.h"
 
@@ -83,6 +84,9 @@ std::unique_ptr<MemorySystem> MemorySystem::open(const MemoryConfig& config) {
 MemorySystem::MemorySystem(std::unique_ptr<Storage> storage, const MemoryConfig& config)
     : config_(config), storage_(std::move(storage)) {
   RetrievalOptions options = config_.retrieval;
+  if (!options.embedder) options.embedder = config_.llm.embedder;
+  embedder_ = options.embedder;
+  options.embed_missing = false;  // stored vectors are loaded, never recomputed
   Storage* store = storage_.get();
   options.loader = [this, store](const std::string& owner_id) {
     // The watermark first: the data read next holds at least what it counts.
@@ -295,9 +299,15 @@ ProcessResult MemorySystem::build(const std::string& owner_id, NewestSegment new
       fresh.push_back(episodes[i]);
     }
   }
+  // Their vectors are stored with them, in the same transaction.
+  if (embedder_) embed_episodes(*embedder_, fresh);
   // The episodes, their links and the processed marks in one transaction: a crash leaves
   // all of them or none (never an episode without links, nor events marked but unbuilt).
   WriteBatch batch;
+  for (const Episode& e : fresh) {  // the indexes take the vectors too
+    const auto at = std::find(episode_ids.begin(), episode_ids.end(), e.episode_id);
+    episodes[static_cast<std::size_t>(at - episode_ids.begin())] = e;
+  }
   batch.episodes = std::move(fresh);
   for (const auto& e : episodes) {  // links are idempotent
     for (const auto& raw_id : e.metadata.source_data_ids)
@@ -324,6 +334,17 @@ ProcessResult MemorySystem::process_all() {
   return total;
 }
 
+SearchMode MemorySystem::search_mode(std::optional<SearchMode> asked) const {
+  if (!asked) return embedder_ ? SearchMode::kHybrid : SearchMode::kBm25;
+  if (*asked != SearchMode::kBm25 && !embedder_) {
+    throw ConfigError(std::string("search mode \"") + std::string(to_string(*asked)) +
+                      "\" needs an embedding model, and none is configured (set "
+                      "NEMORI_EMBEDDING_MODEL and NEMORI_EMBEDDING_BASE_URL, or [embedding] "
+                      "model in the config file; docs/llm.md)");
+  }
+  return *asked;
+}
+
 ContextScoringOptions default_context_scoring() {
   ContextScoringOptions o;
   o.neighbour_weight = 0.3;
@@ -337,7 +358,7 @@ MemorySearchResponse MemorySystem::search(const MemorySearchRequest& request) {
   MemorySearchResponse response;
   SearchOptions options;
   options.k = std::max<std::size_t>(1, request.limit);
-  options.mode = request.mode;
+  options.mode = search_mode(request.mode);
   options.corpus = SearchCorpus::kEpisodes;
   options.context = request.context;
   if (request.time_range) {
@@ -454,7 +475,7 @@ std::vector<MessageHit> MemorySystem::search_messages(const std::string& owner_i
   require_owner(owner_id);
   SearchOptions options;
   options.k = std::max<std::size_t>(1, limit);
-  options.mode = SearchMode::kBm25;
+  options.mode = search_mode(std::nullopt);
   options.corpus = SearchCorpus::kRawEvents;
   freshness_->before_read(owner_id);
   const SearchResponse found = retrieval_->search(owner_id, query, options);

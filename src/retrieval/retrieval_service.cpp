@@ -11,13 +11,13 @@
 #include <unordered_map>
 
 #include "nemori/core/error.h"
+#include "nemori/retrieval/episode_embedding.h"
 
 namespace nemori {
 
 namespace {
 
 constexpr std::size_t kMaxK = 10000;
-constexpr std::size_t kEmbedBatch = 64;
 
 double ms_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
@@ -60,6 +60,8 @@ struct RetrievalService::Impl {
     Bm25Index episodes;
     Bm25Index raw_events;
     std::optional<VectorIndex> vectors;
+    // Vectors of raw events waiting for their episode (embedded when indexed or loaded).
+    std::optional<VectorIndex> raw_vectors;
     Timeline episode_timeline;  // episodes in time order, for context scoring and neighbours
     // A copy of each indexed episode with its evidence, so a search reads no storage.
     std::unordered_map<std::string, IndexedEpisode> records;
@@ -72,6 +74,7 @@ struct RetrievalService::Impl {
       return sizeof(OwnerIndex) + 512 + episodes.approximate_memory_bytes() +
              raw_events.approximate_memory_bytes() +
              (vectors ? vectors->approximate_memory_bytes() : 0) +
+             (raw_vectors ? raw_vectors->approximate_memory_bytes() : 0) +
              episode_timeline.approximate_memory_bytes() + records_bytes +
              episodes_of_raw.size() *
                  (sizeof(std::string) + sizeof(std::vector<std::string>) + 2 * sizeof(void*) + 48);
@@ -99,9 +102,12 @@ struct RetrievalService::Impl {
         if (std::find(list.begin(), list.end(), episode.episode_id) == list.end())
           list.push_back(episode.episode_id);
       }
-      records_bytes += episode_bytes(episode, raw_event_ids);
-      records[episode.episode_id] = {std::make_shared<const Episode>(episode),
-                                     std::move(raw_event_ids), word_count(episode)};
+      // The vector lives in the vector index; the copy goes without it (half the memory).
+      auto copy = std::make_shared<Episode>(episode);
+      copy->embedding_vector.reset();
+      records_bytes += episode_bytes(*copy, raw_event_ids);
+      records[episode.episode_id] = {std::move(copy), std::move(raw_event_ids),
+                                     word_count(episode)};
     }
   };
 
@@ -149,7 +155,7 @@ struct RetrievalService::Impl {
 
   std::unique_ptr<OwnerIndex> empty_index() const {
     return std::make_unique<OwnerIndex>(OwnerIndex{
-        Bm25Index(tokenizer, options.bm25), Bm25Index(tokenizer, raw_bm25), {}, {}, {}, {}, 0});
+        Bm25Index(tokenizer, options.bm25), Bm25Index(tokenizer, raw_bm25), {}, {}, {}, {}, {}, 0});
   }
 
   std::size_t vector_dimension(std::size_t first_vector_size) const {
@@ -158,13 +164,48 @@ struct RetrievalService::Impl {
     return first_vector_size;
   }
 
-  VectorIndex& vectors_of(OwnerIndex& index, std::size_t first_vector_size) {
-    if (!index.vectors) {
+  VectorIndex& vectors_of(std::optional<VectorIndex>& slot, std::size_t first_vector_size) {
+    if (!slot) {
       VectorIndexOptions vo = options.vectors;
       vo.dimension = vector_dimension(first_vector_size);
-      index.vectors.emplace(vo);
+      slot.emplace(vo);
     }
-    return *index.vectors;
+    return *slot;
+  }
+
+  // Refuses a stored vector of another model or dimension than the embedder's: searching it
+  // with the embedder's query vectors would rank by noise.
+  void check_stored_vector(const Episode& e) const {
+    if (!options.embedder || !e.embedding_vector) return;
+    if (has_current_embedding(e, *options.embedder)) return;
+    const std::string model = options.embedder->model();
+    const std::size_t dimension = options.embedder->dimension();
+    throw ConfigError(
+        "episode \"" + e.episode_id + "\" of owner \"" + e.owner_id +
+        "\" has a stored embedding of model \"" +
+        (e.embedding_model.empty() ? std::string("(unknown)") : e.embedding_model) +
+        "\" (dimension " + std::to_string(e.embedding_vector->size()) +
+        "), but the configured embedder is \"" + model + "\" (dimension " +
+        (dimension == 0 ? std::string("not known yet") : std::to_string(dimension)) +
+        "); run `nemori reembed` to re-embed the store with the configured model, or configure "
+        "the stored one again");
+  }
+
+  // Vectors for raw events waiting for their episode (none without an embedder): found by
+  // meaning before their episode exists. Built events are left to their episode's vector.
+  std::vector<VectorDocument> raw_vectors_for(std::span<const RawEvent* const> events) const {
+    std::vector<VectorDocument> docs;
+    if (!options.embedder) return docs;
+    std::vector<std::string> texts;
+    for (const RawEvent* e : events) {
+      if (e->processed) continue;
+      Document d = document_from_raw_event(*e);
+      docs.push_back({e->data_id, {}, d.timestamp, std::move(d.type)});
+      texts.push_back(d.title.empty() ? std::move(d.content) : d.title + ": " + d.content);
+    }
+    auto vectors = embed_in_batches(*options.embedder, texts);
+    for (std::size_t i = 0; i < docs.size(); ++i) docs[i].vector = std::move(vectors[i]);
+    return docs;
   }
 
   // Embeddings for the episodes that need one (nullopt where none is wanted or available).
@@ -174,23 +215,17 @@ struct RetrievalService::Impl {
     std::vector<std::size_t> missing;
     for (std::size_t i = 0; i < episodes.size(); ++i) {
       if (episodes[i]->embedding_vector) {
+        check_stored_vector(*episodes[i]);
         out[i] = *episodes[i]->embedding_vector;
       } else if (options.embedder && options.embed_missing) {
         missing.push_back(i);
       }
     }
-    for (std::size_t begin = 0; begin < missing.size(); begin += kEmbedBatch) {
-      const std::size_t end = std::min(missing.size(), begin + kEmbedBatch);
-      std::vector<std::string> texts;
-      for (std::size_t m = begin; m < end; ++m)
-        texts.push_back(embedding_text(*episodes[missing[m]]));
-      auto vectors = options.embedder->embed(texts);
-      if (vectors.size() != texts.size()) {
-        throw LlmError("embedder returned " + std::to_string(vectors.size()) + " vectors for " +
-                       std::to_string(texts.size()) + " texts");
-      }
-      for (std::size_t m = begin; m < end; ++m) out[missing[m]] = std::move(vectors[m - begin]);
-    }
+    std::vector<std::string> texts;
+    texts.reserve(missing.size());
+    for (std::size_t m : missing) texts.push_back(embedding_text(*episodes[m]));
+    auto vectors = embed_in_batches(*options.embedder, texts);
+    for (std::size_t m = 0; m < missing.size(); ++m) out[missing[m]] = std::move(vectors[m]);
     return out;
   }
 
@@ -209,7 +244,7 @@ struct RetrievalService::Impl {
                       std::string(to_string(episodes[i]->episode_type))});
     }
     if (!docs.empty()) {
-      vectors_of(index, docs.front().vector.size()).upsert_batch(docs);
+      vectors_of(index.vectors, docs.front().vector.size()).upsert_batch(docs);
     }
     for (std::size_t i = 0; i < episodes.size(); ++i) {
       const Episode& e = *episodes[i];
@@ -257,16 +292,23 @@ struct RetrievalService::Impl {
     }
     auto vectors = embeddings_for(eps);
     apply_episodes(*index, eps, vectors, &links);
-    std::size_t raw = 0;
+    std::vector<const RawEvent*> raws;
     for (const RawEvent& r : data.raw_events) {
       if (r.owner_id != owner_id) continue;
       index->raw_events.upsert(document_from_raw_event(r));
-      ++raw;
+      raws.push_back(&r);
     }
+    const std::size_t raw = raws.size();
+    apply_raw_vectors(*index, raw_vectors_for(raws));
     loads.fetch_add(1);
     if (episodes_out) *episodes_out = eps.size();
     if (raw_out) *raw_out = raw;
     return index;
+  }
+
+  void apply_raw_vectors(OwnerIndex& index, std::vector<VectorDocument> docs) {
+    if (docs.empty()) return;
+    vectors_of(index.raw_vectors, docs.front().vector.size()).upsert_batch(docs);
   }
 
   std::shared_ptr<Slot> find_slot(const std::string& owner_id, bool create) {
@@ -452,17 +494,16 @@ struct RetrievalService::Impl {
     SearchResponse response;
     response.query_terms = tokenizer->tokenize(query);
     const bool raw = o.corpus == SearchCorpus::kRawEvents;
-    if (raw && o.mode == SearchMode::kVector) {
-      throw ValidationError("mode", "raw events are searchable by BM25 only");
-    }
     // The query vector, embedded outside any lock.
     std::optional<std::vector<float>> qv = o.query_vector;
-    if (!raw && o.mode != SearchMode::kBm25 && !qv) {
+    if (o.mode != SearchMode::kBm25 && !qv) {
       if (options.embedder) {
+        const auto embed_start = std::chrono::steady_clock::now();
         std::vector<std::string> texts{std::string(query)};
         auto vectors = options.embedder->embed(texts);
         if (vectors.size() != 1) throw LlmError("embedder returned no vector for the query");
         qv = std::move(vectors[0]);
+        response.embed_ms = ms_since(embed_start);
       } else if (o.mode == SearchMode::kVector) {
         throw ConfigError(
             "vector search needs an embedding client (RetrievalOptions::embedder) or a "
@@ -484,21 +525,22 @@ struct RetrievalService::Impl {
     auto result = read(owner_id, [&](const OwnerIndex& index) {
       SearchResponse r;
       const Bm25Index& bm25 = raw ? index.raw_events : index.episodes;
-      const bool vectors_usable = !raw && qv && index.vectors && index.vectors->size() > 0;
+      const std::optional<VectorIndex>& vectors = raw ? index.raw_vectors : index.vectors;
+      const bool vectors_usable = qv && vectors && vectors->size() > 0;
       SearchMode mode = o.mode;
-      if (raw || (mode == SearchMode::kHybrid && !vectors_usable)) mode = SearchMode::kBm25;
+      if (mode == SearchMode::kHybrid && !vectors_usable) mode = SearchMode::kBm25;
       r.mode = mode;
       std::vector<ScoredDocument> text_hits, vector_hits;
       if (mode != SearchMode::kVector) {
         text_hits = bm25.search_terms(response.query_terms, candidates, o.filter);
       }
-      if (qv && index.vectors && qv->size() != index.vectors->dimension()) {
+      if (qv && vectors && qv->size() != vectors->dimension()) {
         throw ValidationError("query_vector", "has " + std::to_string(qv->size()) +
                                                   " dimensions but the owner's vectors have " +
-                                                  std::to_string(index.vectors->dimension()));
+                                                  std::to_string(vectors->dimension()));
       }
       if (mode != SearchMode::kBm25 && vectors_usable) {
-        vector_hits = index.vectors->search(*qv, candidates, o.filter);
+        vector_hits = vectors->search(*qv, candidates, o.filter);
       }
       if (mode == SearchMode::kHybrid) {
         r.hits = fuse_rrf(text_hits, vector_hits, first_k, o.fusion);
@@ -523,7 +565,7 @@ struct RetrievalService::Impl {
       response.hits = std::move(result->hits);
       response.mode = result->mode;
     } else {
-      response.mode = raw || (o.mode == SearchMode::kHybrid && !qv) ? SearchMode::kBm25 : o.mode;
+      response.mode = o.mode == SearchMode::kHybrid && !qv ? SearchMode::kBm25 : o.mode;
     }
     response.took_ms = ms_since(start);
     return response;
@@ -579,16 +621,24 @@ void RetrievalService::index_raw_events(std::span<const RawEvent> events) {
     by_owner[e.owner_id].push_back(&e);
   }
   for (auto& [owner, list] : by_owner) {
+    if (impl_->skips_writes_for(owner)) continue;  // its next load reads (and embeds) them
+    auto vectors = impl_->raw_vectors_for(list);   // outside the owner's lock
     impl_->write_if_resident(owner, [&](Impl::OwnerIndex& index) {
-      for (const RawEvent* e : list) index.raw_events.upsert(document_from_raw_event(*e));
+      for (const RawEvent* e : list) {
+        index.raw_events.upsert(document_from_raw_event(*e));
+        if (e->processed && index.raw_vectors) index.raw_vectors->remove(e->data_id);
+      }
+      impl_->apply_raw_vectors(index, std::move(vectors));
     });
   }
 }
 
 bool RetrievalService::remove_raw_event(const std::string& owner_id, const std::string& data_id) {
   check_owner(owner_id);
-  return impl_->write(owner_id,
-                      [&](Impl::OwnerIndex& index) { return index.raw_events.remove(data_id); });
+  return impl_->write(owner_id, [&](Impl::OwnerIndex& index) {
+    if (index.raw_vectors) index.raw_vectors->remove(data_id);
+    return index.raw_events.remove(data_id);
+  });
 }
 
 SearchResponse RetrievalService::search(const std::string& owner_id, std::string_view query,

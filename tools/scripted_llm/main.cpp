@@ -2,6 +2,10 @@
 // model (see scripted_llm_server.h), so `nemori` can be pointed at it without a network.
 //
 //   nemori-scripted-llm [--port N] [--host H] [--dimension D] [--segment-size S]
+//                       [--synonym WORD=CONCEPT]...
+//
+// --synonym makes the deterministic embeddings treat WORD as CONCEPT (Options::
+// embedding_synonyms), so that a test can search by a word the stored text does not hold.
 //
 // Prints the bound port alone on the first line of stdout (useful with --port 0, the default),
 // then serves until SIGINT or SIGTERM.
@@ -26,9 +30,14 @@ int main(int argc, char** argv) {
         options.embedding_dimension = std::stoul(argv[++i]);
       } else if (arg == "--segment-size" && has_value) {
         options.segment_size = std::stoul(argv[++i]);
+      } else if (arg == "--synonym" && has_value && std::string(argv[i + 1]).find('=') != 0 &&
+                 std::string(argv[i + 1]).find('=') != std::string::npos) {
+        const std::string pair = argv[++i];
+        const auto eq = pair.find('=');
+        options.embedding_synonyms[pair.substr(0, eq)] = pair.substr(eq + 1);
       } else {
         std::cerr << "usage: nemori-scripted-llm [--port N] [--host H] [--dimension D] "
-                     "[--segment-size S]\n";
+                     "[--segment-size S] [--synonym WORD=CONCEPT]...\n";
         return 2;
       }
     } catch (const std::exception&) {

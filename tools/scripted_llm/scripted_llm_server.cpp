@@ -375,6 +375,27 @@ std::size_t ScriptedLlmServer::peak_concurrency() const {
   return impl_->peak;
 }
 
+// The text with each word of Options::embedding_synonyms replaced by its concept.
+std::string ScriptedLlmServer::with_synonyms(const std::string& text) const {
+  std::string out, word;
+  const auto flush = [&] {
+    if (word.empty()) return;
+    const auto it = options_.embedding_synonyms.find(lower(word));
+    out += it == options_.embedding_synonyms.end() ? word : it->second;
+    word.clear();
+  };
+  for (char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      word += c;
+    } else {
+      flush();
+      out += c;
+    }
+  }
+  flush();
+  return out;
+}
+
 ScriptedReply ScriptedLlmServer::model_answer(LlmRoute route, const std::string& body) {
   const auto request = nlohmann::json::parse(body, nullptr, false);
   if (request.is_discarded() || !request.is_object()) {
@@ -413,7 +434,10 @@ ScriptedReply ScriptedLlmServer::model_answer(LlmRoute route, const std::string&
       embedder = slot.get();
     }
     int tokens = 0;
-    for (const auto& text : inputs) tokens += count_words(text);
+    for (auto& text : inputs) {
+      tokens += count_words(text);
+      if (!options_.embedding_synonyms.empty()) text = with_synonyms(text);
+    }
     return ScriptedReply::openai_embeddings(embedder->embed(inputs), tokens);
   }
   const std::string prompt = prompt_of(request);

@@ -8,7 +8,8 @@
 // docs/llm.md#the-scripted-server:
 // - embeddings: feature hashing of the input's words (HashingTestEmbedder) into `dimensions`
 //   (from the request, else Options::embedding_dimension) floats, L2-normalised, so texts
-//   sharing words are close; identical on every run.
+//   sharing words are close (and words mapped to one concept by Options::embedding_synonyms);
+//   identical on every run.
 // - chat, when the prompt contains "segment": the prompt's numbered message lines ("1. ...",
 //   "[1] ...", "1) ...") are grouped in order; a group ends when the date (YYYY-MM-DD) of the
 //   next line differs or after Options::segment_size lines. Answer:
@@ -103,6 +104,10 @@ class ScriptedLlmServer {
     std::size_t embedding_dimension = 256;
     std::size_t segment_size = 10;  ///< Deterministic segmentation: lines per group at most.
     std::size_t threads = 32;       ///< Worker threads (each keep-alive connection holds one).
+    /// Deterministic embeddings: each word found here (ASCII letters and digits, looked up in
+    /// lower case) is embedded as its value instead, so texts that share no word can be made
+    /// close ({"croissant": "pastry", "pastries": "pastry"}). Empty: words as they are.
+    std::map<std::string, std::string> embedding_synonyms;
   };
 
   /// Binds and starts listening. Throws std::runtime_error when the address cannot be bound.
@@ -133,6 +138,7 @@ class ScriptedLlmServer {
  private:
   struct Impl;
   ScriptedReply model_answer(LlmRoute route, const std::string& body);
+  std::string with_synonyms(const std::string& text) const;
   Options options_;
   std::unique_ptr<Impl> impl_;
   int port_ = 0;

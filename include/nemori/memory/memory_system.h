@@ -85,7 +85,11 @@ struct MemoryConfig {
   BackgroundBuildOptions building;
   /// The language and embedding models (make_llm_clients() builds them from an LlmConfig).
   /// A null `chat` is the LLM-free mode: the heuristic segmenter and the extractive episode
-  /// writer. A null `embedder`: no vectors, BM25 search only.
+  /// writer. A null `embedder`: no vectors, BM25 search only. With an embedder, episodes are
+  /// embedded when built (requests of 64 texts) and stored with their vectors and its model;
+  /// owners load their stored vectors, never re-embedding them, and a stored vector of another
+  /// model or dimension makes searches of its owner fail with a ConfigError naming both
+  /// (`nemori reembed` re-embeds the store). Used as retrieval.embedder unless that is set.
   LlmClients llm;
   /// Staleness bound of searches: before a search of an owner whose index is in memory, at
   /// most once per this interval, the owner's raw event and episode counts in storage are
@@ -105,8 +109,9 @@ struct MemorySearchRequest {
   std::string query;
   /// Hits to return before neighbour expansion.
   std::size_t limit = 10;
-  /// BM25, vector or hybrid.
-  SearchMode mode = SearchMode::kBm25;
+  /// BM25, vector or hybrid. Unset: hybrid (reciprocal rank fusion) with an embedder, BM25
+  /// without. Vector or hybrid without an embedder is a ConfigError, never a quiet BM25.
+  std::optional<SearchMode> mode;
   /// Also return this many episodes before and after each hit in time (marked as neighbours).
   std::size_t neighbours = 0;
   /// Stop adding episodes once their words would exceed this budget (0 = no budget).
@@ -241,7 +246,8 @@ class MemorySystem {
 
   /// Ranks the owner's episodes for the query (see MemorySearchRequest).
   MemorySearchResponse search(const MemorySearchRequest& request);
-  /// Ranks the owner's raw messages (available before any episode exists).
+  /// Ranks the owner's raw messages (available before any episode exists): hybrid with an
+  /// embedder (messages waiting for their episode are found by meaning), else BM25.
   std::vector<MessageHit> search_messages(const std::string& owner_id, const std::string& query,
                                           std::size_t limit);
 
@@ -266,6 +272,9 @@ class MemorySystem {
   ProcessResult build(const std::string& owner_id, NewestSegment newest);
   /// One store_batch, then the in-process raw-event index (resident owners only).
   std::size_t store_raw_events(std::span<const RawEvent> events);
+  /// The mode a search runs in: `asked`, else hybrid with an embedder and BM25 without.
+  /// Throws ConfigError for vector or hybrid without an embedder.
+  SearchMode search_mode(std::optional<SearchMode> asked) const;
   /// Re-ranks episode hits with the rank of each episode's best raw message (RRF, k = 60).
   void fuse_message_evidence(const MemorySearchRequest& request, SearchResponse& found);
 
@@ -274,6 +283,7 @@ class MemorySystem {
   std::unique_ptr<Segmenter> segmenter_;
   std::unique_ptr<EpisodeGenerator> generator_;
   std::unique_ptr<RetrievalService> retrieval_;
+  std::shared_ptr<EmbeddingClient> embedder_;          // null: BM25 only
   std::unique_ptr<detail::IndexFreshness> freshness_;  // sees other processes' writes
   std::mutex owners_mutex_;
   std::unordered_map<std::string, std::unique_ptr<std::mutex>> owner_mutexes_;

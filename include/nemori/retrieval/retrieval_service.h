@@ -1,7 +1,13 @@
 // RetrievalService: the per-owner search indexes behind MemorySystem::search.
 //
 // Every owner has its own indexes: BM25 over its episodes, BM25 over its raw events (so a
-// message is searchable the moment it is stored), and a vector index over episode embeddings.
+// message is searchable the moment it is stored), a vector index over episode embeddings and,
+// with an embedder, one over the raw events still waiting for their episode (found by meaning
+// before the episode exists; embedded when indexed and again when the owner is loaded: they
+// are few, and once built the episode's stored vector carries their meaning).
+//
+// Stored episode vectors are indexed as they are; a vector of another model or dimension than
+// the embedder's is refused with a ConfigError naming both (`nemori reembed` fixes the store).
 // Owners are loaded on first use (from a loader callback, typically reading the storage
 // backend), and, when limits are set, the least recently used idle owners are evicted and
 // reloaded on demand.
@@ -88,7 +94,7 @@ struct RetrievalOptions {
 /// Which documents of an owner a search ranks.
 enum class SearchCorpus {
   kEpisodes,   ///< Episodes (BM25, vector or hybrid).
-  kRawEvents,  ///< Raw events such as chat messages (BM25 only).
+  kRawEvents,  ///< Raw events such as chat messages (vectors: the unprocessed ones only).
 };
 
 /// One search request's settings.
@@ -117,6 +123,7 @@ struct SearchResponse {
   SearchMode mode = SearchMode::kBm25;   ///< The mode actually used.
   std::vector<std::string> query_terms;  ///< The query's terms after tokenization.
   double took_ms = 0;                    ///< Time spent, embedding included.
+  double embed_ms = 0;                   ///< Of which embedding the query (0 when not embedded).
 };
 
 /// Figures about the resident indexes.
@@ -192,9 +199,10 @@ class RetrievalService {
 
   /// Ranks the owner's episodes (or raw events) for `query`. An unknown owner, or a query
   /// without terms in BM25 mode, gives no hits. Throws ValidationError (empty owner, k outside
-  /// 1..10000, vector mode over raw events, query_vector of the wrong dimension), ConfigError
+  /// 1..10000, query_vector of the wrong dimension), ConfigError
   /// (vector mode with no embedder and no query_vector), LlmError (embedder), or what the
-  /// loader throws.
+  /// loader throws. Stored vectors of another model or dimension than the embedder's: ConfigError
+  /// naming both.
   SearchResponse search(const std::string& owner_id, std::string_view query,
                         const SearchOptions& options = {});
 
