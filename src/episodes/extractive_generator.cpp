@@ -4,6 +4,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "episodes/extractive_title.h"
 #include "nemori/core/id.h"
 #include "nemori/episodes/episode_generator.h"
 
@@ -163,10 +164,8 @@ Episode ExtractiveEpisodeGenerator::generate(const std::string& owner_id,
   for (const auto& m : messages) e.content += "\n" + m.speaker_label() + ": " + m.content;
   const std::vector<std::string> top3(topics.begin(),
                                       topics.begin() + std::min<std::size_t>(3, topics.size()));
-  // A short headline: the salient terms (the date and the people are in the content).
-  e.title = top3.empty() ? join(speakers, " and ") : join(top3, ", ");
-  if (!e.title.empty())
-    e.title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(e.title[0])));
+  // A headline: the episode's most informative sentence, short and attributed.
+  e.title = extractive_title(messages, tokenize_);
   e.summary = "On " + date + ", " + join(speakers, " and ") +
               (top3.empty() ? " talked." : " talked about " + join(top3, " and ") + ".");
 

@@ -42,8 +42,8 @@ TEST(ExtractiveGenerator, WritesADatedNarrativeWithItsEvidence) {
             e.metadata.entities.end());
   EXPECT_NE(std::find(e.metadata.topics.begin(), e.metadata.topics.end(), "support"),
             e.metadata.topics.end());
-  // The headline is the salient terms, most frequent and then longest first, capitalised.
-  EXPECT_EQ(e.title, "Support, group, wonderful") << e.title;
+  // The headline is the most informative sentence, in the third person (extractive_title.h).
+  EXPECT_EQ(e.title, "Caroline joined an LGBTQ support group in Boston") << e.title;
   EXPECT_NO_THROW(validate(e));
 }
 

@@ -24,9 +24,9 @@ class EpisodeGenerator {
 };
 
 /// The LLM-free generator: a dated third-person frame around the speakers' own words
-/// ("On Sunday, March 9, 2025, Maya talked with Nemo. Maya said: ..."), a title from the most
-/// salient terms, entities from capitalised names, topics from frequent terms and time
-/// references from dates in the text.
+/// ("On Sunday, March 9, 2025, Maya talked with Nemo.\nMaya: ..."), a headline from the most
+/// informative sentence ("Maya got the offer from Kestrel Robotics"), entities from
+/// capitalised names, topics from frequent terms and time references from dates in the text.
 class ExtractiveEpisodeGenerator : public EpisodeGenerator {
  public:
   /// `tokenize` gives the terms used for titles and topics.
