@@ -130,6 +130,7 @@ Episode full_episode() {
   e.structured_data = {{"participants", {"alice", "bob"}}, {"place", {{"name", "Café"}}}};
   e.search_keywords = {"coffee", "Morning"};
   e.embedding_vector = std::vector<float>{0.1f, -2.5f, 1e-7f, 123456.789f};
+  e.embedding_model = "text-embedding-3-small";
   e.recall_count = 42;
   e.importance_score = 0.9;
   e.last_accessed = from_micros(1700000000000001);
@@ -729,6 +730,40 @@ TEST_P(StorageConformanceTest, EpisodeRoundTripsEveryField) {
   const auto got = storage->episodes().get(episode.episode_id);
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(*got, episode);
+}
+
+TEST_P(StorageConformanceTest, EmbeddingsAreStoredByApplyWithTheirModelAndDumpedBesideIt) {
+  WriteBatch batch;
+  Episode with = make_episode("ep-vec", "alice", day(1));
+  with.embedding_vector = std::vector<float>{0.5f, -0.25f, 0.125f};
+  with.embedding_model = "nomic-embed-text";
+  batch.episodes = {with, make_episode("ep-none", "alice", day(2))};
+  storage->apply(batch);
+  EXPECT_EQ(*storage->episodes().get("ep-vec"), with);
+  const Episode none = *storage->episodes().get("ep-none");
+  EXPECT_FALSE(none.embedding_vector.has_value());
+  EXPECT_EQ(none.embedding_model, "");
+  // The dump carries the model beside the vector only (an episode without one keeps the
+  // original's keys).
+  std::ostringstream out;
+  write_dump(*storage, out);
+  std::istringstream lines(out.str());
+  std::size_t with_model = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"embedding_model\"") == std::string::npos) continue;
+    ++with_model;
+    EXPECT_NE(line.find("\"embedding_model\":\"nomic-embed-text\""), std::string::npos) << line;
+  }
+  EXPECT_EQ(with_model, 1u);
+  // Re-embedding replaces vector and model (update).
+  with.embedding_vector = std::vector<float>{1.0f, 0.0f};
+  with.embedding_model = "text-embedding-3-small";
+  EXPECT_TRUE(storage->episodes().update(with));
+  EXPECT_EQ(*storage->episodes().get("ep-vec"), with);
+  // A model without a vector is refused.
+  Episode bad = make_episode("ep-bad", "alice", day(3));
+  bad.embedding_model = "m";
+  EXPECT_THROW(storage->episodes().store(bad), ValidationError);
 }
 
 TEST_P(StorageConformanceTest, DoublesAndFloatsRoundTripExactly) {

@@ -66,11 +66,33 @@ TEST(PostgresSchema, OpeningTwiceAppliesEachMigrationOnce) {
   const std::string schema = unique_schema("mig");
   open_storage(pg_config(schema))->close();
   const auto first = migration_rows(schema);
-  EXPECT_THAT(versions(first), ElementsAre(1, 2));
+  EXPECT_THAT(versions(first), ElementsAre(1, 2, 3));
 
   auto again = open_storage(pg_config(schema));
   EXPECT_EQ(migration_rows(schema), first);  // same rows, same applied_at: nothing re-ran
-  EXPECT_EQ(again->stats().details["schema_version"], 2);
+  EXPECT_EQ(again->stats().details["schema_version"], 3);
+}
+
+TEST(PostgresSchema, ASchemaOfVersionTwoGainsEmbeddingModelAndKeepsItsVectors) {
+  const std::string schema = unique_schema("emb");
+  Episode e = episode("e1", "alice", make_timestamp(2024, 1, 1));
+  e.embedding_vector = std::vector<float>{0.25f, -1.5f};
+  {
+    auto s = open_storage(pg_config(schema));
+    s->episodes().store(e);
+    s->close();
+  }
+  // Back to version 2, as a nemori of before stored embeddings left it.
+  auto admin = admin_connection();
+  admin->exec_simple("ALTER TABLE " + schema +
+                     ".episodes DROP COLUMN embedding_model; DELETE FROM " + schema +
+                     ".schema_migrations WHERE version = 3");
+  auto s = open_storage(pg_config(schema));
+  EXPECT_THAT(versions(migration_rows(schema)), ElementsAre(1, 2, 3));
+  EXPECT_EQ(s->episodes().get("e1"), e);  // the vector kept, its model unknown ("")
+  e.embedding_model = "text-embedding-3-small";
+  EXPECT_TRUE(s->episodes().update(e));
+  EXPECT_EQ(s->episodes().get("e1")->embedding_model, "text-embedding-3-small");
 }
 
 TEST(PostgresSchema, EightStoragesMigratingTheSameNewSchemaAtOnceApplyItOnce) {
@@ -94,7 +116,7 @@ TEST(PostgresSchema, EightStoragesMigratingTheSameNewSchemaAtOnceApplyItOnce) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_THAT(versions(migration_rows(schema)), ElementsAre(1, 2));
+  EXPECT_THAT(versions(migration_rows(schema)), ElementsAre(1, 2, 3));
   EXPECT_EQ(open_storage(pg_config(schema))->raw_data().count(""), 8u);
 }
 
@@ -125,7 +147,7 @@ TEST(PostgresSchema, FourProcessesMigratingTheSameNewSchemaAtOnceApplyItOnce) {
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
-  EXPECT_THAT(versions(migration_rows(schema)), ElementsAre(1, 2));
+  EXPECT_THAT(versions(migration_rows(schema)), ElementsAre(1, 2, 3));
   EXPECT_EQ(open_storage(pg_config(schema))->raw_data().count(""), 4u);
 }
 
