@@ -6,6 +6,7 @@
 #include <string>
 
 #include "llm_test_support.h"
+#include "nemori/core/utf8.h"
 #include "nemori/llm/openai.h"
 
 namespace nemori::test {
@@ -58,6 +59,20 @@ TEST(ScriptedServerTest, WritesAnEpisodeFromTheMessages) {
   EXPECT_EQ(answer["entities"], nlohmann::json({"Caroline", "LGBTQ", "Boston", "Melanie"}));
   for (const char* field : {"summary", "topics", "keywords"})
     EXPECT_TRUE(answer.contains(field)) << field;
+}
+
+TEST(ScriptedServerTest, EpisodesOfEmojiAndWordlessMessagesAreValid) {
+  ScriptedLlmServer server;
+  std::string party;
+  for (int i = 0; i < 60; ++i) party += "\xF0\x9F\x8E\x89";  // the summary's cut falls inside one
+  const auto answer = nlohmann::json::parse(
+      ask(server, "Write an episode.\n[2023-05-08T13:56:00Z] Caroline: " + party).text);
+  const std::string summary = answer["summary"];
+  EXPECT_TRUE(is_valid_text(summary));
+  EXPECT_GE(summary.size(), 190u);
+  const auto wink =
+      nlohmann::json::parse(ask(server, "Write an episode.\n[2023-07-09T10:00:00Z] Gina: ;)").text);
+  EXPECT_EQ(wink["title"], "Gina wrote");
 }
 
 TEST(ScriptedServerTest, AnswersAreTheSameOnEveryRun) {

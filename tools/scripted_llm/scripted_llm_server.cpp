@@ -126,9 +126,14 @@ nlohmann::json episode(const std::string& prompt) {
     }
   }
   if (turns.empty()) content += first_words(prompt, 40);
-  const std::string title =
-      turns.empty() ? first_words(prompt, 8) : first_words(turns.front().second, 8);
-  std::string summary = content.substr(0, std::min<std::size_t>(content.size(), 200));
+  std::string title = turns.empty() ? first_words(prompt, 8) : first_words(turns.front().second, 8);
+  if (title.empty() && !turns.empty()) title = turns.front().first + " wrote";  // e.g. ";)"
+  // The first 200 bytes, cut back to a whole UTF-8 character (a cut emoji is not JSON text).
+  std::size_t cut = std::min<std::size_t>(content.size(), 200);
+  while (cut < content.size() && cut > 0 &&
+         (static_cast<unsigned char>(content[cut]) & 0xC0) == 0x80)
+    --cut;
+  const std::string summary = content.substr(0, cut);
   nlohmann::json topics = nlohmann::json::array();
   for (std::size_t i = 0; i < std::min<std::size_t>(3, keywords.size()); ++i)
     topics.push_back(keywords[i]);
