@@ -33,12 +33,13 @@ bool contains(const std::set<std::string, std::less<>>& set, const std::string& 
 
 // Words that open a chat sentence without saying anything ("Yeah, ...", "So ...").
 const std::set<std::string, std::less<>> kInterjections = {
-    "yeah",       "yes",      "yep",      "yup",        "wow",     "oh",     "ah",    "hey",
-    "hi",         "hello",    "well",     "so",         "also",    "and",    "but",   "plus",
-    "anyway",     "actually", "honestly", "absolutely", "totally", "thanks", "okay",  "ok",
-    "sure",       "haha",     "lol",      "omg",        "woohoo",  "aww",    "right", "indeed",
-    "definitely", "exactly",  "btw",      "um",         "uh",      "hmm",    "oops",  "cool",
-    "nice",       "great",    "awesome",  "congrats"};
+    "yeah",   "yes",  "yep",    "yup",      "wow",        "oh",         "ah",
+    "hey",    "hi",   "hello",  "well",     "so",         "also",       "and",
+    "but",    "plus", "anyway", "actually", "honestly",   "absolutely", "totally",
+    "thanks", "okay", "ok",     "sure",     "haha",       "lol",        "omg",
+    "woohoo", "aww",  "right",  "indeed",   "definitely", "exactly",    "btw",
+    "um",     "uh",   "whoa",   "ooh",      "yay",        "gosh",       "nope",
+    "hmm",    "oops", "cool",   "nice",     "great",      "awesome",    "congrats"};
 
 // Words that carry nothing of an episode's topic in chat (checked after tokenizing them).
 constexpr const char* kSmallTalk =
