@@ -33,6 +33,39 @@ struct Answer {
   }
 };
 
+/// Sends METHOD PATH with `body` (JSON text; empty: none) and the key (empty: none) to the
+/// server on 127.0.0.1:`port`. A request that gets no answer fails the test (status 0).
+inline Answer call_server(int port, const std::string& method, const std::string& path,
+                          const std::string& body = "", const std::string& key = kAdminKey,
+                          bool expect_answer = true) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(30, 0);
+  httplib::Headers headers;
+  if (!key.empty()) headers.emplace("Authorization", "Bearer " + key);
+  httplib::Result res{nullptr, httplib::Error::Unknown};
+  if (method == "GET")
+    res = client.Get(path.c_str(), headers);
+  else if (method == "DELETE")
+    res = client.Delete(path.c_str(), headers, body, "application/json");
+  else if (method == "PATCH")
+    res = client.Patch(path.c_str(), headers, body, "application/json");
+  else
+    res = client.Post(path.c_str(), headers, body, "application/json");
+  Answer answer;
+  if (!res) {
+    if (expect_answer) {
+      ADD_FAILURE() << method << " " << path << ": no answer (" << httplib::to_string(res.error())
+                    << ")";
+    }
+    return answer;
+  }
+  answer.status = res->status;
+  answer.body = res->body;
+  answer.json = nlohmann::json::parse(res->body, nullptr, false);
+  if (answer.json.is_discarded()) answer.json = nullptr;
+  return answer;
+}
+
 /// A Server on 127.0.0.1:<any port> over `memory`, run by a thread, stopped on destruction.
 class TestServer {
  public:
@@ -68,33 +101,10 @@ class TestServer {
     return log_;
   }
 
-  /// Sends METHOD PATH with `body` (JSON text; empty: none) and the key (empty: none).
+  /// Sends METHOD PATH to this server (see call_server).
   Answer call(const std::string& method, const std::string& path, const std::string& body = "",
               const std::string& key = kAdminKey) {
-    httplib::Client client("127.0.0.1", port());
-    client.set_read_timeout(30, 0);
-    httplib::Headers headers;
-    if (!key.empty()) headers.emplace("Authorization", "Bearer " + key);
-    httplib::Result res{nullptr, httplib::Error::Unknown};
-    if (method == "GET")
-      res = client.Get(path.c_str(), headers);
-    else if (method == "DELETE")
-      res = client.Delete(path.c_str(), headers, body, "application/json");
-    else if (method == "PATCH")
-      res = client.Patch(path.c_str(), headers, body, "application/json");
-    else
-      res = client.Post(path.c_str(), headers, body, "application/json");
-    Answer answer;
-    if (!res) {
-      ADD_FAILURE() << method << " " << path << ": no answer (" << httplib::to_string(res.error())
-                    << ")";
-      return answer;
-    }
-    answer.status = res->status;
-    answer.body = res->body;
-    answer.json = nlohmann::json::parse(res->body, nullptr, false);
-    if (answer.json.is_discarded()) answer.json = nullptr;
-    return answer;
+    return call_server(port(), method, path, body, key);
   }
 
  private:
