@@ -172,11 +172,102 @@ TEST(RetrievalService, RawMessagesAreSearchableTheMomentTheyAreIndexed) {
   EXPECT_THAT(ids_of(service.search("o", "Caroline", o)), ElementsAre(ev.data_id));
   // Episodes and raw events are separate corpora.
   EXPECT_THAT(service.search("o", "support group", bm25()).hits, IsEmpty());
-  o.mode = SearchMode::kVector;
-  EXPECT_THROW(service.search("o", "support", o), ValidationError);
+  o.mode = SearchMode::kVector;  // no embedder, no query vector
+  EXPECT_THROW(service.search("o", "support", o), ConfigError);
   EXPECT_TRUE(service.remove_raw_event("o", ev.data_id));
   o.mode = SearchMode::kBm25;
   EXPECT_THAT(service.search("o", "support group", o).hits, IsEmpty());
+}
+
+// An embedder that counts its calls and texts.
+class CountingEmbedder final : public EmbeddingClient {
+ public:
+  explicit CountingEmbedder(std::string model = "hashing-test-32") : model_(std::move(model)) {}
+  std::vector<std::vector<float>> embed(std::span<const std::string> texts) override {
+    ++calls;
+    this->texts += texts.size();
+    return inner_.embed(texts);
+  }
+  std::size_t dimension() const override { return inner_.dimension(); }
+  std::string model() const override { return model_; }
+  std::atomic<int> calls{0};
+  std::atomic<std::size_t> texts{0};
+
+ private:
+  HashingTestEmbedder inner_{32};
+  std::string model_;
+};
+
+TEST(RetrievalService, MessagesWaitingForTheirEpisodeGetVectorsBuiltOnesDoNot) {
+  RetrievalOptions options;
+  auto embedder = std::make_shared<CountingEmbedder>();
+  options.embedder = embedder;
+  RetrievalService service(options);
+  std::vector<RawEvent> events;
+  for (int i = 0; i < 3; ++i) {
+    Message m;
+    m.speaker_id = "ana";
+    m.content = i == 1 ? "the violin lesson went well" : "message number " + std::to_string(i);
+    m.timestamp = make_timestamp(2023, 5, 8, 13, i);
+    events.push_back(to_raw_event(m, "o"));
+  }
+  events[2].processed = true;  // its episode's vector carries it
+  service.index_raw_events(events);
+  EXPECT_EQ(embedder->calls.load(), 1);
+  EXPECT_EQ(embedder->texts.load(), 2u);
+  SearchOptions o;
+  o.corpus = SearchCorpus::kRawEvents;
+  o.mode = SearchMode::kVector;
+  const auto r = service.search("o", "violin lesson", o);
+  EXPECT_EQ(r.mode, SearchMode::kVector);
+  ASSERT_EQ(r.hits.size(), 2u);  // the built message has no vector
+  EXPECT_EQ(r.hits[0].id, events[1].data_id);
+  EXPECT_GT(r.embed_ms, 0.0);
+  EXPECT_GE(r.took_ms, r.embed_ms);
+  o.mode = SearchMode::kHybrid;
+  EXPECT_EQ(service.search("o", "violin lesson", o).hits[0].id, events[1].data_id);
+}
+
+TEST(RetrievalService, StoredVectorsOfAnotherModelOrDimensionAreRefusedNamingBoth) {
+  RetrievalOptions options;
+  auto embedder = std::make_shared<CountingEmbedder>("model-b");
+  options.embedder = embedder;
+  options.embed_missing = false;
+  Episode stored = episode("o", "e1", "Violin", "the violin lesson");
+  stored.embedding_vector = std::vector<float>(32, 0.1f);
+  stored.embedding_model = "model-a";
+  options.loader = [&](const std::string&) {
+    OwnerData data;
+    data.episodes = {stored};
+    return data;
+  };
+  {
+    RetrievalService service(options);
+    try {
+      service.search("o", "violin", SearchOptions{});
+      FAIL() << "a vector of model-a was searched with model-b";
+    } catch (const ConfigError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("\"model-a\" (dimension 32)"), std::string::npos) << message;
+      EXPECT_NE(message.find("\"model-b\" (dimension 32)"), std::string::npos) << message;
+    }
+  }
+  stored.embedding_model = "model-b";
+  stored.embedding_vector = std::vector<float>(16, 0.1f);
+  {
+    RetrievalService service(options);
+    EXPECT_THROW(service.search("o", "violin", SearchOptions{}), ConfigError);
+  }
+  // Same model and dimension (or an unknown model of the right dimension): loaded, not embedded.
+  stored.embedding_vector = std::vector<float>(32, 0.1f);
+  for (const std::string model : {"model-b", ""}) {
+    stored.embedding_model = model;
+    RetrievalService service(options);
+    const int before = embedder->calls.load();
+    EXPECT_EQ(service.search("o", "violin", SearchOptions{}).mode, SearchMode::kHybrid);
+    EXPECT_EQ(embedder->calls.load(), before + 1);  // the query only
+    EXPECT_EQ(service.stats().vectors, 1u);
+  }
 }
 
 TEST(RetrievalService, RejectsBadRequests) {
