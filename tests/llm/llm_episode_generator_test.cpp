@@ -44,13 +44,10 @@ struct Fixture {
   }
 
   Episode generate(int max_retries = 3) {
-    OpenAiChatOptions o;
-    o.base_url = server.openai_base_url();
-    o.model = "scripted";
-    o.http = fast_http(recorder, max_retries);
     LlmEpisodeGeneratorOptions options;
     options.stats = stats;
-    LlmEpisodeGenerator writer(std::make_shared<OpenAiChatClient>(o, stats), extractive(), options);
+    LlmEpisodeGenerator writer(scripted_chat(server, recorder, stats, max_retries), extractive(),
+                               options);
     return writer.generate("caroline", events, messages);
   }
 
@@ -133,9 +130,7 @@ TEST(LlmEpisodeGeneratorTest, TwoInvalidAnswersLeaveTheExtractiveEpisodeAndCount
   ASSERT_EQ(f.server.requests().size(), 2u);
   const std::string retry = f.server.requests()[1].json["messages"].back()["content"];
   EXPECT_NE(retry.find("\"content\" is missing or empty"), std::string::npos) << retry;
-  const auto phase = f.stats->phase("episode");
-  EXPECT_EQ(phase.invalid_answers, 2u);
-  EXPECT_EQ(phase.fallbacks, 1u);
+  expect_invalid_and_fallbacks(*f.stats, "episode", 2, 1);
 }
 
 TEST(LlmEpisodeGeneratorTest, AFailedCallLeavesTheExtractiveEpisode) {
@@ -146,9 +141,8 @@ TEST(LlmEpisodeGeneratorTest, AFailedCallLeavesTheExtractiveEpisode) {
   EXPECT_EQ(e.metadata.custom_fields["generator"], "extractive");
   EXPECT_NE(e.metadata.custom_fields["llm_fallback"].get<std::string>().find("HTTP 500"),
             std::string::npos);
-  const auto phase = f.stats->phase("episode");
-  EXPECT_EQ(phase.errors, 1u);
-  EXPECT_EQ(phase.fallbacks, 1u);
+  expect_invalid_and_fallbacks(*f.stats, "episode", 0, 1);
+  EXPECT_EQ(f.stats->phase("episode").errors, 1u);
 }
 
 TEST(LlmEpisodeGeneratorTest, AnswerProblemsAreNamed) {

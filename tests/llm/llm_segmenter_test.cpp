@@ -46,14 +46,10 @@ struct Fixture {
   }
 
   LlmSegmenter segmenter(std::size_t chunk = 80, int max_retries = 3) {
-    OpenAiChatOptions o;
-    o.base_url = server.openai_base_url();
-    o.model = "scripted";
-    o.http = fast_http(recorder, max_retries);
     LlmSegmenterOptions options;
     options.chunk_messages = chunk;
     options.stats = stats;
-    return LlmSegmenter(std::make_shared<OpenAiChatClient>(o, stats), heuristic(), options);
+    return LlmSegmenter(scripted_chat(server, recorder, stats, max_retries), heuristic(), options);
   }
 
   void answer(const std::string& text) {
@@ -78,10 +74,8 @@ TEST(LlmSegmenterTest, AValidAnswerGivesItsGroupsInOneCall) {
   EXPECT_EQ(segments[0], (Segment{0, 3, "topic_shift"}));
   EXPECT_EQ(segments[1], (Segment{3, 6, "end_of_input"}));
   EXPECT_EQ(f.server.requests().size(), 1u);
-  const auto phase = f.stats->phase("segmentation");
-  EXPECT_EQ(phase.calls, 1u);
-  EXPECT_EQ(phase.invalid_answers, 0u);
-  EXPECT_EQ(phase.fallbacks, 0u);
+  expect_invalid_and_fallbacks(*f.stats, "segmentation", 0, 0);
+  EXPECT_EQ(f.stats->phase("segmentation").calls, 1u);
   EXPECT_EQ(f.server.requests()[0].json["response_format"]["type"], "json_object");
 }
 
@@ -129,10 +123,8 @@ TEST(LlmSegmenterTest, AnInvalidAnswerIsAskedAgainOnceNamingTheProblem) {
     EXPECT_EQ(segments[0].end, 2u);
     ASSERT_EQ(f.server.requests().size(), 2u);
     EXPECT_NE(f.prompt(1).find(c.problem), std::string::npos) << f.prompt(1);
-    const auto phase = f.stats->phase("segmentation");
-    EXPECT_EQ(phase.invalid_answers, 1u);
-    EXPECT_EQ(phase.fallbacks, 0u);
-    EXPECT_EQ(phase.calls, 2u);
+    expect_invalid_and_fallbacks(*f.stats, "segmentation", 1, 0);
+    EXPECT_EQ(f.stats->phase("segmentation").calls, 2u);
   }
 }
 
@@ -144,9 +136,7 @@ TEST(LlmSegmenterTest, TwoInvalidAnswersHandTheChunkToTheHeuristicAndCountAFallb
   const auto segments = f.segmenter().segment(messages);
   EXPECT_EQ(segments, f.heuristic()->segment(messages));
   EXPECT_EQ(f.server.requests().size(), 2u);
-  const auto phase = f.stats->phase("segmentation");
-  EXPECT_EQ(phase.invalid_answers, 2u);
-  EXPECT_EQ(phase.fallbacks, 1u);
+  expect_invalid_and_fallbacks(*f.stats, "segmentation", 2, 1);
 }
 
 TEST(LlmSegmenterTest, AFailedCallFallsBackAtOnce) {
@@ -156,9 +146,8 @@ TEST(LlmSegmenterTest, AFailedCallFallsBackAtOnce) {
   const auto messages = conversation(7);
   EXPECT_EQ(f.segmenter().segment(messages), f.heuristic()->segment(messages));
   EXPECT_EQ(f.server.requests().size(), 1u);  // no retry on 401, no second ask
-  const auto phase = f.stats->phase("segmentation");
-  EXPECT_EQ(phase.errors, 1u);
-  EXPECT_EQ(phase.fallbacks, 1u);
+  expect_invalid_and_fallbacks(*f.stats, "segmentation", 0, 1);
+  EXPECT_EQ(f.stats->phase("segmentation").errors, 1u);
 }
 
 TEST(LlmSegmenterTest, ALongBacklogGoesInChunksCarryingTheOpenGroup) {
@@ -200,11 +189,8 @@ TEST(LlmSegmenterTest, AReplacedPromptWithoutTheMessagesIsRefused) {
   Fixture f;
   LlmSegmenterOptions options;
   options.prompt = "Segment these.";
-  OpenAiChatOptions o;
-  o.base_url = f.server.openai_base_url();
-  o.model = "scripted";
   try {
-    LlmSegmenter s(std::make_shared<OpenAiChatClient>(o, nullptr), f.heuristic(), options);
+    LlmSegmenter s(scripted_chat(f.server, f.recorder, nullptr), f.heuristic(), options);
     FAIL() << "accepted a prompt without {{messages}}";
   } catch (const ConfigError& e) {
     EXPECT_NE(

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include "nemori/llm/chat.h"
 #include "nemori/llm/http_options.h"
 #include "nemori/llm/llm_error.h"
+#include "nemori/llm/openai.h"
 #include "scripted_llm_server.h"
 
 namespace nemori::test {
@@ -74,14 +76,36 @@ LlmCallError call_failing(Client& client, const ChatRequest& request) {
   return LlmCallError(LlmFailure::kConnection, 0, 0, "");
 }
 
+/// An OpenAI-compatible client of model "scripted" on `server`, with fast_http() transport,
+/// recording into `stats` (may be null).
+inline std::shared_ptr<ChatClient> scripted_chat(const ScriptedLlmServer& server,
+                                                 const std::shared_ptr<Recorder>& recorder,
+                                                 std::shared_ptr<LlmStats> stats,
+                                                 int max_retries = 3) {
+  OpenAiChatOptions o;
+  o.base_url = server.openai_base_url();
+  o.model = "scripted";
+  o.http = fast_http(recorder, max_retries);
+  return std::make_shared<OpenAiChatClient>(o, std::move(stats));
+}
+
+/// Checks what a caller of the model counted in `phase`: answers that failed its validation,
+/// and times it fell back to its LLM-free path.
+inline void expect_invalid_and_fallbacks(const LlmStats& stats, const std::string& phase,
+                                         std::uint64_t invalid_answers, std::uint64_t fallbacks) {
+  const PhaseStats p = stats.phase(phase);
+  EXPECT_EQ(p.invalid_answers, invalid_answers) << phase;
+  EXPECT_EQ(p.fallbacks, fallbacks) << phase;
+}
+
 /// The nemori-scripted-llm program, a real child process serving the deterministic model on a
 /// free loopback port (--port 0); stopped (SIGTERM) on destruction.
 class ScriptedLlmProcess {
  public:
   /// Starts the program with `args` (e.g. "--synonym pastries=pastry") after --port 0.
   explicit ScriptedLlmProcess(const std::string& args = "") {
-    const std::string command =
-        std::string(NEMORI_SCRIPTED_LLM_BINARY) + " --port 0 " + args + " 2>/dev/null & echo pid $!";
+    const std::string command = std::string(NEMORI_SCRIPTED_LLM_BINARY) + " --port 0 " + args +
+                                " 2>/dev/null & echo pid $!";
     pipe_ = popen(command.c_str(), "r");
     if (pipe_ == nullptr) return;
     char line[64] = {};
