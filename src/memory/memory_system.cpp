@@ -89,7 +89,9 @@ MemorySystem::MemorySystem(std::unique_ptr<Storage> storage, const MemoryConfig&
   options.embed_missing = false;  // stored vectors are loaded, never recomputed
   Storage* store = storage_.get();
   options.loader = [this, store](const std::string& owner_id) {
-    // The watermark first: the data read next holds at least what it counts.
+    // The watermark first: the data read next holds at least what it counts (both from the
+    // primary: a lagging read replica would load less than the primary counts).
+    const std::shared_ptr<void> primary = store->read_from_primary();
     const detail::OwnerWatermark watermark = detail::read_watermark(*store, owner_id);
     OwnerData data;
     data.episodes = store->episodes().by_owner(owner_id, std::nullopt, 0).episodes;
