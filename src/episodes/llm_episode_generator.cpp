@@ -98,7 +98,10 @@ Episode LlmEpisodeGenerator::generate(const std::string& owner_id, std::span<con
   const auto answer = detail::ask_for_json(*chat_, ask, why);
   if (!answer) {
     if (options_.stats) options_.stats->record_fallback(kPhase);
-    episode.metadata.custom_fields["llm_fallback"] = why;
+    // The reason may quote the provider's error text: keep it storable (UTF-8, no NUL).
+    std::string reason = repair_utf8(why);
+    std::erase(reason, '\0');
+    episode.metadata.custom_fields["llm_fallback"] = reason;
     return episode;
   }
   const auto text = [&](const char* key) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "llm_test_support.h"
+#include "nemori/core/utf8.h"
 #include "nemori/episodes/llm_episode_generator.h"
 #include "nemori/llm/openai.h"
 #include "nemori/text/tokenizer.h"
@@ -143,6 +144,18 @@ TEST(LlmEpisodeGeneratorTest, AFailedCallLeavesTheExtractiveEpisode) {
             std::string::npos);
   expect_invalid_and_fallbacks(*f.stats, "episode", 0, 1);
   EXPECT_EQ(f.stats->phase("episode").errors, 1u);
+}
+
+TEST(LlmEpisodeGeneratorTest, AProvidersErrorTextIsKeptAsStorableText) {
+  Fixture f;
+  f.server.enqueue(LlmRoute::kChatCompletions,
+                   ScriptedReply::raw(503, std::string("busy \xFF\xFE, \0retry", 16)));
+  const Episode e = f.generate(/*max_retries=*/0);
+  const std::string reason = e.metadata.custom_fields["llm_fallback"];
+  EXPECT_NE(reason.find("HTTP 503"), std::string::npos) << reason;
+  EXPECT_TRUE(is_valid_text(reason)) << reason;
+  EXPECT_NE(reason.find("busy"), std::string::npos) << reason;
+  EXPECT_NO_THROW(validate(e));
 }
 
 TEST(LlmEpisodeGeneratorTest, AnswerProblemsAreNamed) {
