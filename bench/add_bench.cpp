@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "bench_env.h"
+#include "bench_report.h"
 #include "bench_store.h"
 #include "nemori/memory/memory_system.h"
 
@@ -30,23 +31,14 @@ namespace {
 using Stopwatch = std::chrono::steady_clock;
 
 using nemori::bench::env_size;
+using nemori::bench::percentile;
+using nemori::bench::summary;
 
 const std::size_t kAdds = env_size("NEMORI_BENCH_ADDS", 3000);
 const std::size_t kOwners = std::max<std::size_t>(1, env_size("NEMORI_BENCH_OWNERS", 8));
 const std::size_t kAfter =
     env_size("NEMORI_BENCH_AFTER", nemori::BackgroundBuildOptions{}.after_messages);
 const char* const kBackends[] = {"memory", "duckdb", "postgresql"};
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
-
-std::map<std::string, double>& summary() {
-  static std::map<std::string, double> s;
-  return s;
-}
 
 // Chat-like messages: a few subjects, a sitting of 20-40 messages, then hours of silence.
 std::vector<nemori::Message> chat(std::size_t n, unsigned seed) {
@@ -156,10 +148,5 @@ BENCHMARK(BM_AddOneMessage)
     ->Iterations(1);
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  print_summary();
-  return 0;
+  return nemori::bench::run_benchmarks(argc, argv, print_summary);
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench_env.h"
+#include "bench_report.h"
 #include "bench_store.h"
 #include "nemori/eval/locomo.h"
 #include "nemori/memory/memory_system.h"
@@ -27,6 +28,8 @@ namespace {
 
 using Stopwatch = std::chrono::steady_clock;
 using nemori::bench::env_size;
+using nemori::bench::percentile;
+using nemori::bench::summary;
 using std::chrono::milliseconds;
 
 const std::size_t kConversation = env_size("NEMORI_BENCH_CONVERSATION", 0);
@@ -35,17 +38,6 @@ const char* const kBackends[] = {"duckdb", "postgresql"};
 // Check intervals: never (an hour is never within a run), the default, every search.
 const milliseconds kIntervals[] = {milliseconds(3600000), milliseconds(100), milliseconds(0)};
 const char* const kIntervalNames[] = {"never", "100ms", "every"};
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
-
-std::map<std::string, double>& summary() {
-  static std::map<std::string, double> s;
-  return s;
-}
 
 // Arg 0: backend index. Every interval runs on the same store, in one benchmark run.
 void BM_SearchOneConversation(benchmark::State& state) {
@@ -131,10 +123,5 @@ BENCHMARK(BM_SearchOneConversation)
     ->Iterations(1);
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  print_summary();
-  return 0;
+  return nemori::bench::run_benchmarks(argc, argv, print_summary);
 }
