@@ -59,6 +59,15 @@ void register_storage_commands(CLI::App& app) {
       const auto pending = pending_by_owner(*store);  // raw events in no episode, per owner
       j["pending"] = pending;
       j["llm"] = llm_models_json(models);
+      // Who wrote the stored episodes: under a model, "extractive" ones are its fallbacks.
+      nlohmann::json writers = nlohmann::json::object();
+      for (const char* writer : {"llm", "extractive"}) {
+        EpisodeQuery query;
+        query.metadata = {{"generator", writer}};
+        query.limit = 0;
+        writers[writer] = store->episodes().search(query).total_count;
+      }
+      j["episodes_by_writer"] = writers;
       if (*json_out) {
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
@@ -72,7 +81,9 @@ void register_storage_commands(CLI::App& app) {
       std::printf("pending          %zu raw events in no episode yet%s\n", pending_total,
                   pending_total > 0 ? " ('nemori flush' builds them)" : "");
       for (const auto& [owner, n] : pending) std::printf("  %-14s %zu\n", owner.c_str(), n);
-      std::printf("episodes         %zu\n", j["total_episodes"].get<std::size_t>());
+      std::printf("episodes         %zu (%zu written by a model, %zu extractive)\n",
+                  j["total_episodes"].get<std::size_t>(), writers["llm"].get<std::size_t>(),
+                  writers["extractive"].get<std::size_t>());
       std::printf("links            %zu\n", j["total_links"].get<std::size_t>());
       std::printf("storage size     %.1f KiB\n", j["storage_size_bytes"].get<double>() / 1024.0);
       std::printf("time span        %s .. %s\n", j["oldest_data"].dump().c_str(),

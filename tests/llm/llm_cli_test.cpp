@@ -74,9 +74,11 @@ TEST_F(CliFixture, IngestFlushSearchAndStatsWithTheModel) {
   EXPECT_TRUE(has(stats, "segmentation     scripted (openai, " + model.openai_base_url() + ")"))
       << stats.out;
   EXPECT_TRUE(has(stats, "embedding        none (BM25 search only)"));
+  EXPECT_TRUE(has(stats, "episodes         3 (3 written by a model, 0 extractive)")) << stats.out;
   const auto stats_json = nlohmann::json::parse(run_nemori("stats --json" + storage).out);
   EXPECT_EQ(stats_json["llm"]["mode"], "llm");
   EXPECT_EQ(stats_json["llm"]["episode"]["model"], "scripted");
+  EXPECT_EQ(stats_json["episodes_by_writer"]["llm"], 3);
 
   const auto health = run_nemori("health" + storage);
   ASSERT_EQ(health.code, 0) << health.out;
