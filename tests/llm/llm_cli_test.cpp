@@ -23,7 +23,7 @@ bool has(const CommandRun& r, const std::string& text) {
 }
 
 // A DuckDB file of its own, removed at the end, and the model's flags.
-struct CliFixture : ::testing::Test {
+struct LlmCliTest : ::testing::Test {
   ScriptedLlmProcess model;
   std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("nemori-llm-cli-" + std::to_string(::getpid()));
@@ -42,7 +42,7 @@ struct CliFixture : ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir); }
 };
 
-TEST_F(CliFixture, IngestFlushSearchAndStatsWithTheModel) {
+TEST_F(LlmCliTest, IngestFlushSearchAndStatsWithTheModel) {
   const auto ingest = run_nemori("ingest " + kTinyLocomo + storage + flags);
   ASSERT_EQ(ingest.code, 0) << ingest.out;
   EXPECT_FALSE(has(ingest, "llm ")) << "no call was made, none is reported: " << ingest.out;
@@ -91,7 +91,7 @@ TEST_F(CliFixture, IngestFlushSearchAndStatsWithTheModel) {
   EXPECT_TRUE(has(run_nemori("health" + storage), "LLM-free"));
 }
 
-TEST_F(CliFixture, EvalLocomoReportsCallsAndTokensPerThousandMessages) {
+TEST_F(LlmCliTest, EvalLocomoReportsCallsAndTokensPerThousandMessages) {
   const auto json_run = run_nemori("eval locomo " + kTinyLocomo + " --json" + flags);
   ASSERT_EQ(json_run.code, 0) << json_run.out;
   const auto j = nlohmann::json::parse(json_run.out);
@@ -114,7 +114,7 @@ TEST_F(CliFixture, EvalLocomoReportsCallsAndTokensPerThousandMessages) {
   EXPECT_EQ(nlohmann::json::parse(free.out)["llm"]["mode"], "LLM-free");
 }
 
-TEST_F(CliFixture, ABadModelSettingIsAnErrorNamingTheKey) {
+TEST_F(LlmCliTest, ABadModelSettingIsAnErrorNamingTheKey) {
   const auto r = run_nemori("flush" + storage + " --llm-model m --llm-base-url ftp://x");
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(has(r, "llm.base_url: must be an http:// or https:// URL")) << r.out;
