@@ -15,9 +15,11 @@ struct CommandRun {
   std::string out;  ///< stdout and stderr together
 };
 
-/// Runs `nemori ARGS` through the shell (ARGS quoted by the caller) and waits for it.
-inline CommandRun run_nemori(const std::string& args) {
-  const std::string command = std::string(NEMORI_BINARY) + " " + args + " 2>&1";
+/// Runs `nemori ARGS` through the shell (ARGS quoted by the caller) and waits for it. With
+/// `with_stderr` false, `out` is stdout alone (what a pipe would get) and stderr is dropped.
+inline CommandRun run_nemori_command(const std::string& args, bool with_stderr) {
+  const std::string command =
+      std::string(NEMORI_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
   CommandRun r;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return r;
@@ -26,6 +28,16 @@ inline CommandRun run_nemori(const std::string& args) {
   const int status = pclose(pipe);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+/// `nemori ARGS` with stdout and stderr together in `out`.
+inline CommandRun run_nemori(const std::string& args) {
+  return run_nemori_command(args, true);
+}
+
+/// `nemori ARGS` with stdout alone in `out`.
+inline CommandRun run_nemori_stdout(const std::string& args) {
+  return run_nemori_command(args, false);
 }
 
 }  // namespace nemori::test

@@ -4,13 +4,8 @@
 //
 // PostgreSQL cases run when NEMORI_TEST_POSTGRES_URL names a test server (start one with
 // scripts/pg-test-server.sh) and are skipped otherwise.
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <cctype>
-#include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <set>
 #include <thread>
@@ -18,11 +13,10 @@
 #include <gtest/gtest.h>
 
 #include "nemori/memory/memory_system.h"
+#include "test_store.h"
 
 namespace nemori {
 namespace {
-
-namespace fs = std::filesystem;
 
 // A conversation of several sittings (hours apart), each on a few subjects, so that the
 // segmenter cuts on time gaps, topic shifts and size alike.
@@ -111,59 +105,22 @@ void expect_each_message_built_once(MemorySystem& memory, const std::string& own
 }
 
 // Where a test's data lives: a fresh store of the parameter's backend.
-class Backend {
+class Backend : public test::TestStore {
  public:
-  explicit Backend(const std::string& backend) {
-    static std::atomic<int> counter{0};
-    const std::string tag = std::to_string(::getpid()) + "_" + std::to_string(counter++);
-    storage_.backend = backend;
-    if (backend == "duckdb") {
-      path_ = fs::temp_directory_path() / ("nemori_background_" + tag + ".duckdb");
-      fs::remove(path_);
-      storage_.path = path_.string();
-    } else if (backend == "postgresql") {
-      const char* url = std::getenv("NEMORI_TEST_POSTGRES_URL");
-      if (url != nullptr) base_url_ = url;
-      storage_.url = base_url_;
-      storage_.schema = "background_" + tag;
-    }
-  }
-  ~Backend() {
-    if (!path_.empty()) {
-      fs::remove(path_);
-      fs::remove(path_.string() + ".wal");
-    }
-    if (!base_url_.empty()) {
-      const std::string drop = "psql -q '" + base_url_ + "' -c 'DROP SCHEMA IF EXISTS " +
-                               storage_.schema + " CASCADE' >/dev/null 2>&1";
-      EXPECT_EQ(std::system(drop.c_str()), 0) << drop;
-    }
-  }
-  // True when the backend cannot be reached here (PostgreSQL without a test server).
-  bool unavailable() const { return storage_.backend == "postgresql" && base_url_.empty(); }
-  // Whether a second MemorySystem opened later sees the first one's data.
-  bool persistent() const { return storage_.backend != "memory"; }
-
+  explicit Backend(const std::string& backend) : TestStore(backend, "background") {}
   std::unique_ptr<MemorySystem> open(const BackgroundBuildOptions& building = {}) const {
     MemoryConfig config;
-    config.storage = storage_;
+    config.storage = this->config();
     config.building = building;
     return MemorySystem::open(config);
   }
-
- private:
-  StorageConfig storage_;
-  fs::path path_;
-  std::string base_url_;
 };
 
 class BackgroundBuildingTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     backend = std::make_unique<Backend>(GetParam());
-    if (backend->unavailable())
-      GTEST_SKIP() << "no PostgreSQL test server: set NEMORI_TEST_POSTGRES_URL (start one with "
-                      "scripts/pg-test-server.sh start DIR)";
+    if (backend->unavailable()) GTEST_SKIP() << test::kNoPostgresServer;
   }
   // Workers driven by a manual clock.
   BackgroundBuildOptions manual(std::size_t workers, std::size_t after_messages) {

@@ -1,12 +1,11 @@
-// MemorySystem end to end on the memory backend: ingest, process, search, tenancy, delete.
-#include <unistd.h>
-
-#include <filesystem>
-
+// MemorySystem end to end on every backend (memory, DuckDB, PostgreSQL): ingest, process,
+// search, tenancy, delete, idempotence. PostgreSQL cases run when NEMORI_TEST_POSTGRES_URL
+// names a test server and are skipped, saying so, otherwise.
 #include <gtest/gtest.h>
 
 #include "nemori/core/error.h"
 #include "nemori/memory/memory_system.h"
+#include "test_store.h"
 
 namespace nemori {
 namespace {
@@ -25,19 +24,12 @@ std::vector<Message> conversation(Timestamp start,
   return out;
 }
 
-std::unique_ptr<MemorySystem> open_memory() {
-  MemoryConfig config;
-  config.storage.backend = "memory";
-  // Whole days as episodes (each test day holds three messages on one subject).
-  config.segmentation.min_messages = 3;
-  config.segmentation.max_messages = 10;
-  return MemorySystem::open(config);
-}
-
-class MemorySystemTest : public ::testing::Test {
+// The test's backend is its parameter; each test gets a fresh store.
+class MemorySystemTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    memory = open_memory();
+    if (store.unavailable()) GTEST_SKIP() << test::kNoPostgresServer;
+    memory = open();
     auto day1 = conversation(make_timestamp(2025, 3, 3, 18),
                              {{"Maya", "I signed up for a pottery class at the Clay Loft"},
                               {"Nemo", "Pottery is a great way to relax"},
@@ -54,18 +46,29 @@ class MemorySystemTest : public ::testing::Test {
       ids.push_back(memory->add_messages("maya", *day));
     }
   }
+  void TearDown() override { memory.reset(); }  // closed before its store is removed
+  std::unique_ptr<MemorySystem> open() const {
+    MemoryConfig config;
+    config.storage = store.config();
+    // Whole days as episodes (each test day holds three messages on one subject).
+    config.segmentation.min_messages = 3;
+    config.segmentation.max_messages = 10;
+    return MemorySystem::open(config);
+  }
+
+  test::TestStore store{GetParam(), "memory_system"};
   std::unique_ptr<MemorySystem> memory;
   std::vector<std::vector<std::string>> ids;
 };
 
-TEST_F(MemorySystemTest, MessagesAreSearchableBeforeAnyEpisodeExists) {
+TEST_P(MemorySystemTest, MessagesAreSearchableBeforeAnyEpisodeExists) {
   const auto hits = memory->search_messages("maya", "beagle", 3);
   ASSERT_FALSE(hits.empty());
   EXPECT_EQ(hits[0].event.data_id, ids[1][0]);
   EXPECT_TRUE(memory->list_episodes("maya", 10, 0).empty());
 }
 
-TEST_F(MemorySystemTest, ProcessBuildsOneEpisodePerDayAndMarksEventsProcessed) {
+TEST_P(MemorySystemTest, ProcessBuildsOneEpisodePerDayAndMarksEventsProcessed) {
   const auto r = memory->process("maya");
   EXPECT_EQ(r.raw_events, 9u);
   EXPECT_EQ(r.episodes, 3u);
@@ -77,7 +80,7 @@ TEST_F(MemorySystemTest, ProcessBuildsOneEpisodePerDayAndMarksEventsProcessed) {
   EXPECT_EQ(memory->storage().episodes().raw_ids_for_episode(episodes[0].episode_id), ids[2]);
 }
 
-TEST_F(MemorySystemTest, ARunInterruptedBeforeMarkingEventsProcessedIsCompletedNotDuplicated) {
+TEST_P(MemorySystemTest, ARunInterruptedBeforeMarkingEventsProcessedIsCompletedNotDuplicated) {
   const auto first = memory->process("maya");
   ASSERT_EQ(first.episodes, 3u);
   // As if the process had stopped after storing and linking the episodes: the events are
@@ -104,7 +107,7 @@ TEST_F(MemorySystemTest, ARunInterruptedBeforeMarkingEventsProcessedIsCompletedN
   EXPECT_EQ(memory->search(request).hits.size(), 1u) << "the index holds each episode once";
 }
 
-TEST_F(MemorySystemTest, SearchRanksTheRightEpisodeFirstWithItsEvidence) {
+TEST_P(MemorySystemTest, SearchRanksTheRightEpisodeFirstWithItsEvidence) {
   memory->process("maya");
   MemorySearchRequest request;
   request.owner_id = "maya";
@@ -116,7 +119,22 @@ TEST_F(MemorySystemTest, SearchRanksTheRightEpisodeFirstWithItsEvidence) {
   EXPECT_GT(response.hits[0].bm25_score, 0.0);
 }
 
-TEST_F(MemorySystemTest, NeighboursAndWordBudget) {
+TEST_P(MemorySystemTest, ASystemOpenedLaterFindsWhatAnEarlierOneBuilt) {
+  if (!store.persistent()) GTEST_SKIP() << "memory:// keeps nothing after its system";
+  memory->process("maya");
+  memory.reset();
+  memory = open();
+  EXPECT_EQ(memory->list_episodes("maya", 10, 0).size(), 3u);
+  MemorySearchRequest request;
+  request.owner_id = "maya";
+  request.query = "beagle";
+  const auto response = memory->search(request);
+  ASSERT_FALSE(response.hits.empty());
+  EXPECT_EQ(response.hits[0].raw_event_ids, ids[1]);
+  EXPECT_EQ(memory->process("maya").raw_events, 0u) << "nothing is pending twice";
+}
+
+TEST_P(MemorySystemTest, NeighboursAndWordBudget) {
   memory->process("maya");
   MemorySearchRequest request;
   request.owner_id = "maya";
@@ -139,7 +157,7 @@ TEST_F(MemorySystemTest, NeighboursAndWordBudget) {
   EXPECT_EQ(words, small.words);
 }
 
-TEST_F(MemorySystemTest, OwnersNeverSeeEachOther) {
+TEST_P(MemorySystemTest, OwnersNeverSeeEachOther) {
   memory->process("maya");
   memory->add_messages("leo",
                        conversation(make_timestamp(2025, 1, 1), {{"Leo", "I have a beagle too"}}));
@@ -154,7 +172,7 @@ TEST_F(MemorySystemTest, OwnersNeverSeeEachOther) {
   EXPECT_TRUE(memory->get_episode("maya", maya_episode.episode_id).has_value());
 }
 
-TEST_F(MemorySystemTest, DeleteOwnerRemovesDataAndIndexEntries) {
+TEST_P(MemorySystemTest, DeleteOwnerRemovesDataAndIndexEntries) {
   memory->process("maya");
   const auto deleted = memory->delete_owner("maya");
   EXPECT_EQ(deleted.raw_events, 9u);
@@ -167,7 +185,7 @@ TEST_F(MemorySystemTest, DeleteOwnerRemovesDataAndIndexEntries) {
   EXPECT_TRUE(memory->search_messages("maya", "beagle", 5).empty());
 }
 
-TEST_F(MemorySystemTest, ABadMessageStoresNothing) {
+TEST_P(MemorySystemTest, ABadMessageStoresNothing) {
   auto batch =
       conversation(make_timestamp(2025, 4, 1), {{"Maya", "fine"}, {"Maya", "bad \xff byte"}});
   EXPECT_THROW(memory->add_messages("maya", batch), ValidationError);
@@ -175,7 +193,7 @@ TEST_F(MemorySystemTest, ABadMessageStoresNothing) {
   EXPECT_THROW(memory->add_messages("", batch), ValidationError);
 }
 
-TEST_F(MemorySystemTest, MarkAccessedBumpsRecallOfHits) {
+TEST_P(MemorySystemTest, MarkAccessedBumpsRecallOfHits) {
   memory->process("maya");
   MemorySearchRequest request;
   request.owner_id = "maya";
@@ -190,7 +208,7 @@ TEST_F(MemorySystemTest, MarkAccessedBumpsRecallOfHits) {
   EXPECT_TRUE(stored->last_accessed.has_value());
 }
 
-TEST_F(MemorySystemTest, SearchesInARowCountEveryRecall) {
+TEST_P(MemorySystemTest, SearchesInARowCountEveryRecall) {
   memory->process("maya");
   MemorySearchRequest request;
   request.owner_id = "maya";
@@ -204,7 +222,7 @@ TEST_F(MemorySystemTest, SearchesInARowCountEveryRecall) {
   EXPECT_EQ(memory->get_episode("maya", second.hits[0].episode.episode_id)->recall_count, 2);
 }
 
-TEST_F(MemorySystemTest, EvidenceOfAnEpisodeWithoutSourceIdsComesFromItsStoredLinks) {
+TEST_P(MemorySystemTest, EvidenceOfAnEpisodeWithoutSourceIdsComesFromItsStoredLinks) {
   // An episode stored with links only (as an import of another builder's data may be): a
   // search of a freshly loaded owner names its raw events, and its messages lead to it.
   Episode episode;
@@ -237,54 +255,43 @@ TEST_F(MemorySystemTest, EvidenceOfAnEpisodeWithoutSourceIdsComesFromItsStoredLi
   EXPECT_EQ(response.hits[0].episode.episode_id, "imported-1");
 }
 
-// Adding the same messages twice stores them once, on the memory backend and on DuckDB.
-class IdempotentAddTest : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(IdempotentAddTest, AddingTheSameMessagesTwiceStoresThemOnce) {
-  MemoryConfig config;
-  config.storage.backend = GetParam();
-  const std::filesystem::path path =
-      std::filesystem::temp_directory_path() /
-      ("nemori_idempotent_" + std::to_string(::getpid()) + ".duckdb");
-  std::filesystem::remove(path);
-  if (GetParam() == "duckdb") config.storage.path = path.string();
-  auto memory = MemorySystem::open(config);
+// Adding the same messages twice stores them once.
+TEST_P(MemorySystemTest, AddingTheSameMessagesTwiceStoresThemOnce) {
   auto messages =
       conversation(make_timestamp(2025, 3, 3, 18), {{"Maya", "I signed up for a pottery class"},
                                                     {"Nemo", "Pottery is relaxing"},
                                                     {"Maya", "The teacher is strict"}});
   messages[0].external_id = "msg-1";
-  const AddResult first = memory->add("maya", messages, {});
+  const AddResult first = memory->add("lia", messages, {});
   EXPECT_EQ(first.already_stored, 0u);
-  const AddResult second = memory->add("maya", messages, {});
+  const AddResult second = memory->add("lia", messages, {});
   EXPECT_EQ(second.already_stored, 3u);
   EXPECT_EQ(second.message_ids, first.message_ids);
-  EXPECT_EQ(memory->storage().raw_data().count("maya"), 3u);
+  EXPECT_EQ(memory->storage().raw_data().count("lia"), 3u);
   // Processing does not change what counts as the same message.
-  memory->process("maya");
-  EXPECT_EQ(memory->add_messages("maya", messages), first.message_ids);
-  EXPECT_EQ(memory->storage().raw_data().count("maya"), 3u);
+  memory->process("lia");
+  EXPECT_EQ(memory->add_messages("lia", messages), first.message_ids);
+  EXPECT_EQ(memory->storage().raw_data().count("lia"), 3u);
   // Another owner's identical messages are its own; a reused external_id with other content is
   // refused naming the id.
   memory->add_messages("leo", messages);
-  EXPECT_EQ(memory->storage().raw_data().count(""), 6u);
+  EXPECT_EQ(memory->storage().raw_data().count(""), 9u + 6u);
   auto changed = messages;
   changed[0].content = "Something else";
-  EXPECT_THROW(memory->add_messages("maya", changed), DuplicateError);
+  EXPECT_THROW(memory->add_messages("lia", changed), DuplicateError);
   // Raw events given with their own ids: the same event again is skipped.
   RawEvent event;
   event.data_id = "ev-1";
-  event.owner_id = "maya";
+  event.owner_id = "lia";
   event.content = "a note";
   event.temporal_info.timestamp = make_timestamp(2025, 3, 4);
   EXPECT_EQ(memory->add_raw_events(std::span<const RawEvent>(&event, 1)), 0u);
   EXPECT_EQ(memory->add_raw_events(std::span<const RawEvent>(&event, 1)), 1u);
-  EXPECT_EQ(memory->storage().raw_data().count("maya"), 4u);
-  memory.reset();
-  std::filesystem::remove(path);
+  EXPECT_EQ(memory->storage().raw_data().count("lia"), 4u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, IdempotentAddTest, ::testing::Values("memory", "duckdb"),
+INSTANTIATE_TEST_SUITE_P(Backends, MemorySystemTest,
+                         ::testing::Values("memory", "duckdb", "postgresql"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
