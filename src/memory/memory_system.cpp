@@ -369,6 +369,7 @@ MemorySearchResponse MemorySystem::search(const MemorySearchRequest& request) {
   }
   freshness_->before_read(request.owner_id);
   SearchResponse found = retrieval_->search(request.owner_id, request.query, options);
+  response.embed_ms = found.embed_ms;
   if (request.message_evidence) fuse_message_evidence(request, found);
   // The hits, their neighbours and their evidence come from the owner's index (no storage
   // round trip).

@@ -278,6 +278,9 @@ ScriptedLlmServer::ScriptedLlmServer(Options options)
   Impl& impl = *impl_;
   const std::size_t threads = options_.threads;
   impl.server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // Answers leave at once: without it, Nagle's algorithm and the client's delayed ACK hold
+  // each kept-alive answer for ~40 ms on loopback (measured: 43 ms per embedding request).
+  impl.server.set_tcp_nodelay(true);
 
   auto handle = [this](LlmRoute route, const httplib::Request& req, httplib::Response& res) {
     Impl& im = *impl_;

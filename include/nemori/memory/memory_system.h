@@ -149,7 +149,8 @@ struct MemoryHit {
 struct MemorySearchResponse {
   std::vector<MemoryHit> hits;
   std::size_t words = 0;  ///< Words in all returned episodes (title + content).
-  double took_ms = 0;
+  double took_ms = 0;     ///< Time spent, the query's embedding included.
+  double embed_ms = 0;    ///< Of which embedding the query (0 when not embedded).
 };
 
 /// A raw message found by the raw-message index.
