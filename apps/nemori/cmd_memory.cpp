@@ -685,7 +685,8 @@ void register_memory_commands(CLI::App& app) {
                               ": no such file (run the demo from the repository root "
                               "or pass --file)");
       }
-      auto memory = open_memory(o->storage, o->llm);
+      const MemoryConfig config = memory_config(o->storage, o->llm);
+      auto memory = MemorySystem::open(config);
       std::printf("storage: %s\n", mask_password(o->storage.resolved()).c_str());
       const auto removed = memory->delete_owner(o->owner);
       if (removed.raw_events + removed.episodes > 0) {
@@ -716,6 +717,7 @@ void register_memory_commands(CLI::App& app) {
       const auto stats = memory->storage().stats();
       std::printf("\nstore: %zu raw events, %zu episodes, %zu links\n", stats.total_raw_data,
                   stats.total_episodes, stats.total_links);
+      print_llm_usage(config.llm);  // nothing in the LLM-free mode
       return 0;
     });
   }
