@@ -40,7 +40,10 @@ void print_llm_report(const nlohmann::json& llm) {
               name("segmentation").c_str(), name("episode").c_str(), name("embedding").c_str());
   std::printf("%-14s %10s %12s %14s %16s %9s %9s\n", "llm phase", "calls", "tokens",
               "calls/1k msgs", "tokens/1k msgs", "invalid", "fallbacks");
-  for (const auto& [phase, u] : llm["usage"].items()) {
+  std::vector<std::string> phases;
+  for (const auto& [phase, u] : llm["usage"].items()) phases.push_back(phase);
+  for (const std::string& phase : in_pipeline_order(phases)) {
+    const auto& u = llm["usage"][phase];
     const auto& per = llm["per_1000_messages"][phase];
     std::printf("%-14s %10llu %12llu %14.1f %16.0f %9llu %9llu\n", phase.c_str(),
                 u["calls"].get<unsigned long long>(),

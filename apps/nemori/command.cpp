@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -129,10 +130,23 @@ nlohmann::json llm_usage_json(const LlmStats& stats) {
   return out;
 }
 
+std::vector<std::string> in_pipeline_order(std::vector<std::string> phases) {
+  const auto rank = [](const std::string& phase) {
+    return phase == "segmentation" ? 0 : phase == "episode" ? 1 : phase == "embedding" ? 2 : 3;
+  };
+  std::sort(phases.begin(), phases.end(), [&](const std::string& a, const std::string& b) {
+    return rank(a) != rank(b) ? rank(a) < rank(b) : a < b;
+  });
+  return phases;
+}
+
 void print_llm_usage(const LlmClients& llm) {
   if ((!llm.chat && !llm.embedder) || !llm.stats) return;
   const auto phases = llm.stats->snapshot();  // empty when nothing was called
-  for (const auto& [phase, p] : phases) {
+  std::vector<std::string> names;
+  for (const auto& [phase, p] : phases) names.push_back(phase);
+  for (const std::string& phase : in_pipeline_order(names)) {
+    const PhaseStats& p = phases.at(phase);
     std::printf(
         "llm %s: %llu calls, %llu tokens (%llu prompt + %llu completion), %llu retries, %llu "
         "errors, %llu invalid answers, %llu fallbacks\n",
@@ -215,6 +229,15 @@ void set_action(CLI::App& command, Action action) {
 
 bool stderr_is_terminal() {
   return ::isatty(STDERR_FILENO) == 1;
+}
+
+int embedding_model_required(const std::string& what) {
+  std::fprintf(stderr,
+               "nemori: usage error: %s needs an embedding model (set NEMORI_EMBEDDING_MODEL and "
+               "NEMORI_EMBEDDING_BASE_URL, or pass --embedding-model and --embedding-base-url; "
+               "docs/llm.md)\n",
+               what.c_str());
+  return 2;
 }
 
 void show_progress(const std::string& label, std::size_t done, std::size_t total) {

@@ -63,6 +63,10 @@ void print_llm_models(const LlmConfig& config, int width);
 /// "invalid_answers", "fallbacks", "prompt_tokens", "completion_tokens"}, ...}.
 nlohmann::json llm_usage_json(const LlmStats& stats);
 
+/// Phase names in the pipeline's order: segmentation, episode, embedding, then any other in
+/// name order.
+std::vector<std::string> in_pipeline_order(std::vector<std::string> phases);
+
 /// Prints one line per phase of what the models of `llm` did in this run ("llm segmentation:
 /// 3 calls, 5210 tokens ..."); nothing when no model is configured or none was called (the
 /// LLM-free output stays as it was).
@@ -98,6 +102,10 @@ Action& chosen_action();
 /// True when stderr is a terminal (progress is shown only then).
 bool stderr_is_terminal();
 
+/// Prints "nemori: usage error: WHAT needs an embedding model (set NEMORI_EMBEDDING_MODEL ...)"
+/// on stderr and returns 2, the exit code of a usage error (--mode vector or hybrid, reembed).
+int embedding_model_required(const std::string& what);
+
 /// Draws "label [#####     ] done/total" on stderr when it is a terminal; silent otherwise.
 void show_progress(const std::string& label, std::size_t done, std::size_t total);
 
@@ -116,7 +124,6 @@ void register_storage_commands(CLI::App& app);
 void register_memory_commands(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_bench(CLI::App& app);
-void register_reembed(CLI::App& app);
 void register_serve(CLI::App& app);
 void register_reembed(CLI::App& app);
 
