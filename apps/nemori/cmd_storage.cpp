@@ -9,32 +9,11 @@
 #include "nemori/memory/memory_system.h"
 #include "nemori/storage/dump.h"
 #include "nemori/storage/factory.h"
+#include "nemori/storage/stats_json.h"
 
 namespace nemori::cli {
 
 namespace {
-
-nlohmann::json stats_json(const StorageStats& s) {
-  nlohmann::json levels = nlohmann::json::object();
-  for (const auto& [level, n] : s.episodes_by_level) levels[std::to_string(level)] = n;
-  const auto time_or_null = [](const std::optional<Timestamp>& t) {
-    return t ? nlohmann::json(format_iso8601(*t)) : nlohmann::json(nullptr);
-  };
-  return {{"backend", s.backend},
-          {"owners", s.owners},
-          {"total_raw_data", s.total_raw_data},
-          {"processed_raw_data", s.processed_raw_data},
-          {"raw_data_by_type", s.raw_data_by_type},
-          {"total_episodes", s.total_episodes},
-          {"episodes_by_type", s.episodes_by_type},
-          {"episodes_by_level", levels},
-          {"total_links", s.total_links},
-          {"storage_size_bytes", s.storage_size_bytes},
-          {"index_size_bytes", s.index_size_bytes},
-          {"oldest_data", time_or_null(s.oldest_data)},
-          {"newest_data", time_or_null(s.newest_data)},
-          {"details", s.details}};
-}
 
 DumpProgress progress_for(const std::string& label) {
   return [label](std::size_t done, std::size_t total) { show_progress(label, done, total); };
@@ -55,7 +34,7 @@ void register_storage_commands(CLI::App& app) {
     set_action(*cmd, [storage, llm, json_out]() -> int {
       const LlmConfig models = llm->load();
       auto store = open_storage(storage->resolved());
-      auto j = stats_json(store->stats());
+      auto j = to_json(store->stats());
       const auto pending = pending_by_owner(*store);  // raw events in no episode, per owner
       j["pending"] = pending;
       j["llm"] = llm_models_json(models);

@@ -48,12 +48,8 @@ Reply list_episodes(MemorySystem& memory, Call& call) {
   const EpisodeSearchResult found = memory.storage().episodes().search(query);
   nlohmann::json episodes = nlohmann::json::array();
   for (const auto& episode : found.episodes) episodes.push_back(episode_json(episode));
-  return {200,
-          {{"episodes", episodes},
-           {"total_count", found.total_count},
-           {"has_more", found.has_more},
-           {"limit", page.limit},
-           {"offset", page.offset}}};
+  return {200, page_json("episodes", std::move(episodes), found.total_count, found.has_more,
+                         page.limit, page.offset)};
 }
 
 // The owner's episode named by the path, or a 404.

@@ -26,12 +26,8 @@ Reply list_events(MemorySystem& memory, Call& call) {
   const RawDataSearchResult found = memory.storage().raw_data().search(query);
   nlohmann::json events = nlohmann::json::array();
   for (const auto& event : found.events) events.push_back(to_json(event));
-  return {200,
-          {{"events", events},
-           {"total_count", found.total_count},
-           {"has_more", found.has_more},
-           {"limit", *query.limit},
-           {"offset", query.offset}}};
+  return {200, page_json("events", std::move(events), found.total_count, found.has_more,
+                         *query.limit, query.offset)};
 }
 
 Reply get_event(MemorySystem& memory, Call& call) {

@@ -9,13 +9,6 @@
 
 namespace nemori::server {
 
-nlohmann::json episode_json(const Episode& episode) {
-  nlohmann::json j = to_json(episode);
-  j.erase("embedding_vector");
-  j["has_embedding"] = episode.embedding_vector.has_value();
-  return j;
-}
-
 namespace {
 
 Reply add_messages(MemorySystem& memory, Call& call) {

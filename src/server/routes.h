@@ -30,6 +30,10 @@ void add_health_routes(Router& router, MemorySystem& memory, const RequestMetric
 /// thousands of numbers; "has_embedding" says whether there is one).
 nlohmann::json episode_json(const Episode& episode);
 
+/// A page of a listing: {NAME: items, "total_count", "has_more", "limit", "offset"}.
+nlohmann::json page_json(std::string_view name, nlohmann::json items, std::size_t total_count,
+                         bool has_more, std::size_t limit, std::size_t offset);
+
 /// The OpenAPI 3 document (docs/openapi.json, compiled in).
 std::string_view openapi_document();
 

@@ -3,6 +3,7 @@
 
 #include "api_error.h"
 #include "nemori/core/time.h"
+#include "nemori/storage/stats_json.h"
 #include "request_decoding.h"
 #include "routes.h"
 
@@ -10,29 +11,10 @@ namespace nemori::server {
 
 namespace {
 
-nlohmann::json time_or_null(const std::optional<Timestamp>& t) {
-  return t ? nlohmann::json(format_iso8601(*t)) : nlohmann::json(nullptr);
-}
-
 Reply store_stats(MemorySystem& memory, Call&) {
-  const StorageStats s = memory.storage().stats();
-  nlohmann::json levels = nlohmann::json::object();
-  for (const auto& [level, n] : s.episodes_by_level) levels[std::to_string(level)] = n;
-  return {200,
-          {{"backend", s.backend},
-           {"owners", s.owners},
-           {"total_raw_data", s.total_raw_data},
-           {"processed_raw_data", s.processed_raw_data},
-           {"raw_data_by_type", s.raw_data_by_type},
-           {"total_episodes", s.total_episodes},
-           {"episodes_by_type", s.episodes_by_type},
-           {"episodes_by_level", levels},
-           {"total_links", s.total_links},
-           {"storage_size_bytes", s.storage_size_bytes},
-           {"index_size_bytes", s.index_size_bytes},
-           {"oldest_data", time_or_null(s.oldest_data)},
-           {"newest_data", time_or_null(s.newest_data)},
-           {"pending_by_owner", pending_by_owner(memory.storage())}}};
+  nlohmann::json stats = to_json(memory.storage().stats());
+  stats["pending_by_owner"] = pending_by_owner(memory.storage());
+  return {200, stats};
 }
 
 // Deletes raw events and episodes older than `before` (of one owner, or of all), then drops
