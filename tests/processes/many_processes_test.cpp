@@ -9,8 +9,8 @@
 //   within MemoryConfig::index_check_interval (PostgreSQL; and two MemorySystems on one
 //   DuckDB file in one process).
 //
-// PostgreSQL cases need a test server (NEMORI_TEST_POSTGRES_URL or the ctest fixture); they are
-// skipped without one.
+// PostgreSQL cases need a test server (NEMORI_TEST_POSTGRES_URL, else the one the ctest fixture
+// `postgres` started); they are skipped without one, the DuckDB cases always run.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -20,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -28,9 +29,9 @@
 #include <gtest/gtest.h>
 
 #include "nemori/memory/memory_system.h"
+#include "nemori/storage/factory.h"
 #include "nemori/storage/query.h"
 #include "processes/conversation.h"
-#include "storage/postgres/pg_test_support.h"
 
 namespace nemori {
 namespace {
@@ -132,15 +133,21 @@ class Store {
       fs::remove(path_);
       config_.path = path_.string();
       arg_ = "duckdb:" + path_.string();
-    } else if (const auto url = testing::pg_test_url()) {
-      config_ = testing::pg_config(testing::unique_schema("processes"));
-      arg_ = "postgresql:" + config_.schema + ":" + config_.url;
+    } else if (const std::string url = pg_test_url(); !url.empty()) {
+      config_ = parse_storage_url(url);
+      config_.schema = "processes_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+      arg_ = "postgresql:" + config_.schema + ":" + url;
+      drop_ = "psql -q '" + url + "' -c 'DROP SCHEMA IF EXISTS " + config_.schema +
+              " CASCADE' >/dev/null 2>&1";
     }
   }
   ~Store() {
     if (!path_.empty()) {
       fs::remove(path_);
       fs::remove(path_.string() + ".wal");
+    }
+    if (!drop_.empty()) {
+      EXPECT_EQ(std::system(drop_.c_str()), 0) << drop_;
     }
   }
   bool available() const { return !arg_.empty(); }
@@ -153,9 +160,20 @@ class Store {
   }
 
  private:
+  // NEMORI_TEST_POSTGRES_URL, else the URL the ctest fixture wrote; empty when neither.
+  static std::string pg_test_url() {
+    if (const char* env = std::getenv("NEMORI_TEST_POSTGRES_URL"); env != nullptr && *env != '\0')
+      return env;
+    std::ifstream in(NEMORI_PG_TEST_URL_FILE);
+    std::string url;
+    if (in) std::getline(in, url);
+    return url;
+  }
+
   StorageConfig config_;
   fs::path path_;
   std::string arg_;
+  std::string drop_;  // drops the PostgreSQL schema
 };
 
 // Every episode has links, every built message is in exactly one episode and every pending
@@ -375,6 +393,31 @@ TEST(TwoSystemsOnOneDuckDbFile, SearchesOfOneSeeWhatTheOtherWrote) {
   const auto stats = reader->retrieval().stats();
   EXPECT_EQ(stats.loads, 3u) << "one load, then one reload per write seen";
   expect_consistent(*reader, "ada");
+}
+
+}  // namespace
+}  // namespace nemori
+
+namespace nemori {
+namespace {
+
+// A system's own adds and builds move the recorded watermark with them: checking before every
+// search never reloads the owner for them (only writes by someone else do).
+TEST(TwoSystemsOnOneDuckDbFile, OwnWritesCauseNoReload) {
+  Store store("duckdb");
+  auto memory = store.open(milliseconds(0));
+  memory->add_messages("ada", test::conversation(0, 60));
+  MemorySearchRequest request;
+  request.owner_id = "ada";
+  request.query = test::unique_word(70);
+  EXPECT_TRUE(memory->search(request).hits.empty());  // loads the owner
+  memory->add_messages("ada", test::conversation(60, 24));
+  EXPECT_EQ(memory->search_messages("ada", test::unique_word(70), 1).size(), 1u);
+  memory->flush("ada");
+  EXPECT_FALSE(memory->search(request).hits.empty());
+  memory->add_messages("ada", test::conversation(60, 24));  // stored already: nothing new
+  EXPECT_FALSE(memory->search(request).hits.empty());
+  EXPECT_EQ(memory->retrieval().stats().loads, 1u);
 }
 
 }  // namespace
