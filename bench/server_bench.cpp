@@ -1,6 +1,11 @@
-// HTTP overhead of cpp-httplib on loopback: what the REST server's transport costs per request.
+// HTTP overhead of cpp-httplib on loopback, and the REST server's search route against the
+// in-process MemorySystem::search it wraps.
 //
-//   ./bench/server_bench
+//   ./bench/server_bench                                   (memory://, 20,000 messages)
+//   NEMORI_BENCH_STORAGE=duckdb:///tmp/b.duckdb NEMORI_BENCH_MESSAGES=5000 ./bench/server_bench
+//
+// BM_SearchInProcess is the reference of BM_SearchHttp/C: the same query through
+// POST /v1/owners/{owner}/search on C keep-alive connections (p50/p99 per request).
 //
 // BM_InProcess is the reference: the trivial handler's work called directly. BM_Http/1 sends
 // the same request over one keep-alive connection. BM_HttpConnections/64/POOL runs 64 client
@@ -19,6 +24,12 @@
 
 #include <benchmark/benchmark.h>
 #include <httplib.h>
+
+#include "bench_env.h"
+#include "bench_report.h"
+#include "nemori/memory/memory_system.h"
+#include "nemori/server/server.h"
+#include "nemori/storage/config.h"
 
 namespace {
 
@@ -113,12 +124,9 @@ void BM_HttpConnections(benchmark::State& state) {
     for (auto& v : per_thread) latencies.insert(latencies.end(), v.begin(), v.end());
     state.counters["req_per_s"] = static_cast<double>(connections * kRequests) / seconds;
   }
-  std::sort(latencies.begin(), latencies.end());
-  if (!latencies.empty()) {
-    state.counters["p50_ms"] = latencies[latencies.size() / 2];
-    state.counters["p99_ms"] = latencies[latencies.size() * 99 / 100];
-    state.counters["max_ms"] = latencies.back();
-  }
+  state.counters["p50_ms"] = nemori::bench::percentile(latencies, 0.5);
+  state.counters["p99_ms"] = nemori::bench::percentile(latencies, 0.99);
+  state.counters["max_ms"] = nemori::bench::percentile(latencies, 1.0);
 }
 BENCHMARK(BM_HttpConnections)
     ->ArgNames({"connections", "workers", "deep_backlog"})
@@ -128,6 +136,123 @@ BENCHMARK(BM_HttpConnections)
     ->Args({64, 8, 1})
     ->Args({64, 72, 0})
     ->Args({64, 72, 1})
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// One owner's store with NEMORI_BENCH_MESSAGES messages built into episodes, and a server on it.
+struct SearchFixture {
+  std::unique_ptr<nemori::MemorySystem> memory;
+  std::unique_ptr<nemori::Server> server;
+  std::thread thread;
+  static constexpr const char* kKey = "bench-key-0123456789abcdef";
+
+  SearchFixture() {
+    nemori::MemoryConfig config;
+    const char* url = std::getenv("NEMORI_BENCH_STORAGE");
+    config.storage = nemori::parse_storage_url(url != nullptr ? url : "memory://");
+    memory = nemori::MemorySystem::open(config);
+    memory->delete_owner("bench");
+    const std::size_t n = nemori::bench::env_size("NEMORI_BENCH_MESSAGES", 20000);
+    const char* topics[] = {"hiking in the alps", "a new puppy",  "the bakery job", "piano lessons",
+                            "a trip to Lisbon",   "moving house", "the garden",     "a marathon"};
+    std::vector<nemori::Message> batch;
+    for (std::size_t i = 0; i < n; ++i) {
+      nemori::Message m;
+      m.speaker_id = i % 2 == 0 ? "ann" : "ben";
+      m.content =
+          std::string("talking about ") + topics[(i / 5) % 8] + " number " + std::to_string(i);
+      m.timestamp = nemori::make_timestamp(2024, 1, 1) + std::chrono::minutes(i);
+      batch.push_back(m);
+      if (batch.size() == 1000 || i + 1 == n) {
+        memory->add_messages("bench", batch);
+        batch.clear();
+      }
+    }
+    memory->flush("bench");
+    nemori::ServerOptions options;
+    options.port = 0;
+    options.keys.add(kKey, "*");
+    options.log = [](std::string_view) {};
+    server = std::make_unique<nemori::Server>(*memory, options);
+    thread = std::thread([this] { server->run(); });
+  }
+  ~SearchFixture() {
+    server->stop();
+    thread.join();
+  }
+};
+
+SearchFixture& search_fixture() {
+  static SearchFixture fixture;
+  return fixture;
+}
+
+void BM_SearchInProcess(benchmark::State& state) {
+  auto& f = search_fixture();
+  nemori::MemorySearchRequest request;
+  request.owner_id = "bench";
+  request.query = "puppy in Lisbon";
+  std::vector<double> latencies;
+  for (auto _ : state) {
+    const auto before = std::chrono::steady_clock::now();
+    benchmark::DoNotOptimize(f.memory->search(request));
+    latencies.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - before)
+            .count());
+  }
+  state.counters["p50_ms"] = nemori::bench::percentile(latencies, 0.5);
+  state.counters["p99_ms"] = nemori::bench::percentile(latencies, 0.99);
+  state.counters["episodes"] = static_cast<double>(f.memory->storage().episodes().count("bench"));
+}
+BENCHMARK(BM_SearchInProcess)->UseRealTime();
+
+// C client threads, each on its own keep-alive connection, 200 searches each.
+void BM_SearchHttp(benchmark::State& state) {
+  auto& f = search_fixture();
+  const auto connections = static_cast<std::size_t>(state.range(0));
+  constexpr int kRequests = 200;
+  std::vector<double> latencies;
+  for (auto _ : state) {
+    std::vector<std::vector<double>> per_thread(connections);
+    std::atomic<int> failed{0};
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < connections; ++t) {
+      threads.emplace_back([&, t] {
+        httplib::Client client("127.0.0.1", f.server->port());
+        client.set_keep_alive(true);
+        client.set_tcp_nodelay(true);
+        client.set_read_timeout(30, 0);
+        const httplib::Headers headers = {
+            {"Authorization", std::string("Bearer ") + SearchFixture::kKey}};
+        for (int i = 0; i < kRequests; ++i) {
+          const auto before = std::chrono::steady_clock::now();
+          auto res = client.Post("/v1/owners/bench/search", headers,
+                                 R"({"query": "puppy in Lisbon"})", "application/json");
+          if (!res || res->status != 200) ++failed;
+          per_thread[t].push_back(
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - before)
+                  .count());
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    state.SetIterationTime(seconds);
+    if (failed > 0) state.SkipWithError("requests failed");
+    for (auto& v : per_thread) latencies.insert(latencies.end(), v.begin(), v.end());
+    state.counters["req_per_s"] = static_cast<double>(connections * kRequests) / seconds;
+  }
+  state.counters["p50_ms"] = nemori::bench::percentile(latencies, 0.5);
+  state.counters["p99_ms"] = nemori::bench::percentile(latencies, 0.99);
+}
+BENCHMARK(BM_SearchHttp)
+    ->ArgName("connections")
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(64)
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
