@@ -12,11 +12,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "bench_env.h"
+#include "bench_report.h"
 #include "nemori/eval/locomo.h"
 #include "nemori/llm/config.h"
 #include "nemori/memory/memory_system.h"
@@ -25,21 +25,12 @@
 namespace {
 
 using nemori::bench::env_size;
+using nemori::bench::percentile;
+using nemori::bench::summary;
 
 const std::size_t kConversation = env_size("NEMORI_BENCH_CONVERSATION", 0);
 const std::size_t kRounds = std::max<std::size_t>(1, env_size("NEMORI_BENCH_ROUNDS", 20));
 const std::size_t kDimension = std::max<std::size_t>(1, env_size("NEMORI_BENCH_DIMENSION", 256));
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
-}
-
-std::map<std::string, double>& summary() {
-  static std::map<std::string, double> s;
-  return s;
-}
 
 void BM_HybridSearchLocomo(benchmark::State& state) {
   if (!std::filesystem::exists(NEMORI_LOCOMO_PATH)) {
@@ -148,10 +139,5 @@ void print_summary() {
 BENCHMARK(BM_HybridSearchLocomo)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  print_summary();
-  return 0;
+  return nemori::bench::run_benchmarks(argc, argv, print_summary);
 }

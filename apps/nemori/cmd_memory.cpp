@@ -548,14 +548,8 @@ void register_memory_commands(CLI::App& app) {
     cmd->add_flag("--json", o->json, "Print JSON");
     set_action(*cmd, [o]() -> int {
       auto memory = open_memory(o->storage, o->llm);
-      if (!o->mode.empty() && o->mode != "bm25" && !memory->retrieval().options().embedder) {
-        std::fprintf(stderr,
-                     "nemori: usage error: --mode %s needs an embedding model (set "
-                     "NEMORI_EMBEDDING_MODEL and NEMORI_EMBEDDING_BASE_URL, or pass "
-                     "--embedding-model and --embedding-base-url; docs/llm.md)\n",
-                     o->mode.c_str());
-        return 2;
-      }
+      if (!o->mode.empty() && o->mode != "bm25" && !memory->retrieval().options().embedder)
+        return embedding_model_required("--mode " + o->mode);
       if (o->messages) {
         for (const auto& h : memory->search_messages(o->owner, o->query, o->limit)) {
           // Any kind of raw event the index holds, not only conversation messages.

@@ -25,13 +25,7 @@ void register_reembed(CLI::App& app) {
       ->check(owner_id_check());
   set_action(*cmd, [o]() -> int {
     const MemoryConfig config = memory_config(o->storage, o->llm);
-    if (!config.llm.embedder) {
-      std::fprintf(stderr,
-                   "nemori: usage error: reembed needs an embedding model (set "
-                   "NEMORI_EMBEDDING_MODEL and NEMORI_EMBEDDING_BASE_URL, or pass "
-                   "--embedding-model and --embedding-base-url; docs/llm.md)\n");
-      return 2;
-    }
+    if (!config.llm.embedder) return embedding_model_required("reembed");
     auto storage = open_storage(config.storage);
     ReembedOptions options;
     options.owner_id = o->owner;
