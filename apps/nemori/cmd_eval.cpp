@@ -64,7 +64,7 @@ void register_eval(CLI::App& app) {
   struct Options {
     std::string file;
     std::string unit = "episodes";
-    std::string mode = "bm25";
+    std::string mode;
     std::size_t neighbours = 0;
     std::size_t conversations = 0;
     std::size_t min_messages = 0, max_messages = 0;
@@ -88,7 +88,8 @@ void register_eval(CLI::App& app) {
       ->required();
   cmd->add_option("--unit", o->unit,
                   "episodes (default) or messages (baseline: raw messages only)");
-  cmd->add_option("--mode", o->mode, "bm25 (default), vector or hybrid");
+  cmd->add_option("--mode", o->mode,
+                  "bm25, vector or hybrid (default: hybrid with an embedding model, else bm25)");
   cmd->add_option("--neighbours", o->neighbours, "Add N time neighbours around each episode hit");
   cmd->add_option("--conversations", o->conversations, "Only the first N conversations");
   cmd->add_option("--min-messages", o->min_messages, "Segmenter: fewest messages per episode");
@@ -139,7 +140,11 @@ void register_eval(CLI::App& app) {
     else
       throw ValidationError("--unit",
                             "unknown value \"" + o->unit + "\" (valid: episodes, messages)");
-    if (o->mode == "bm25")
+    if (!o->mode.empty() && o->mode != "bm25" && !options.memory.llm.embedder)
+      return embedding_model_required("--mode " + o->mode);
+    if (o->mode.empty())
+      options.mode = options.memory.llm.embedder ? SearchMode::kHybrid : SearchMode::kBm25;
+    else if (o->mode == "bm25")
       options.mode = SearchMode::kBm25;
     else if (o->mode == "vector")
       options.mode = SearchMode::kVector;
