@@ -398,13 +398,7 @@ PsqlOutcome run_psql(const std::string& url, const std::string& command, const f
   outcome.seconds = seconds_since(start);
   outcome.out = read_text_file(out_file);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::string errors = read_text_file(err_file);
-    if (!password.empty()) {
-      for (auto pos = errors.find(password); pos != std::string::npos;
-           pos = errors.find(password, pos + 3)) {
-        errors.replace(pos, password.size(), "***");
-      }
-    }
+    std::string errors = mask_password(read_text_file(err_file));
     while (!errors.empty() && (errors.back() == '\n' || errors.back() == ' ')) errors.pop_back();
     throw StorageError("psql failed: " + errors);
   }

@@ -96,26 +96,6 @@ std::vector<QueryParam> split_query(std::string_view query) {
   return params;
 }
 
-// Where the password of the userinfo of `url` is: [begin, end), or nullopt.
-std::optional<std::pair<std::size_t, std::size_t>> password_span(std::string_view url) {
-  const std::size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return std::nullopt;
-  const std::string scheme = lower(url.substr(0, scheme_end));
-  if (scheme == "duckdb" || scheme == "memory") return std::nullopt;  // paths, no userinfo
-  const std::size_t start = scheme_end + 3;
-  const std::size_t authority_end = std::min(url.find_first_of("/?#", start), url.size());
-  std::size_t at = std::string_view::npos;
-  for (std::size_t i = start; i < authority_end; ++i) {
-    if (url[i] == '@') at = i;
-  }
-  // A password holding an unescaped '/', '?' or '#' ends the authority early: be generous.
-  if (at == std::string_view::npos) at = url.find('@', start);
-  if (at == std::string_view::npos) return std::nullopt;
-  const std::size_t colon = url.find(':', start);
-  if (colon == std::string_view::npos || colon >= at || colon + 1 == at) return std::nullopt;
-  return std::make_pair(colon + 1, at);
-}
-
 [[noreturn]] void fail(const std::string& url, const std::string& problem) {
   throw ConfigError("storage URL \"" + mask_password(url) + "\": " + problem);
 }
@@ -357,36 +337,103 @@ std::vector<std::string> supported_backends() {
   return backends;
 }
 
-std::string mask_password(std::string_view url) {
-  std::string out(url);
-  if (const auto span = password_span(out)) {
-    out.replace(span->first, span->second - span->first, "***");
+namespace {
+
+bool ends_token(char c) {
+  return std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '\'' || c == '<' ||
+         c == '>';
+}
+
+bool is_scheme_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+}
+
+// Masks the password in the userinfo of every URL in `text` (scheme://user:PASSWORD@host).
+void mask_url_passwords(std::string& out) {
+  std::size_t pos = 0;
+  while ((pos = out.find("://", pos)) != std::string::npos) {
+    std::size_t scheme_start = pos;
+    while (scheme_start > 0 && is_scheme_char(out[scheme_start - 1])) --scheme_start;
+    const std::string scheme =
+        lower(std::string_view(out).substr(scheme_start, pos - scheme_start));
+    const std::size_t start = pos + 3;
+    pos = start;
+    if (scheme.empty() || scheme == "duckdb" || scheme == "memory") continue;  // paths
+    std::size_t token_end = start;
+    while (token_end < out.size() && !ends_token(out[token_end])) ++token_end;
+    const std::size_t authority_end = std::min(out.find_first_of("/?#", start), token_end);
+    std::size_t at = std::string::npos;
+    for (std::size_t i = start; i < authority_end; ++i) {
+      if (out[i] == '@') at = i;
+    }
+    // A password holding an unescaped '/', '?' or '#' ends the authority early: be generous
+    // within the URL's token.
+    if (at == std::string::npos) {
+      const std::size_t any = out.find('@', start);
+      if (any < token_end) at = any;
+    }
+    if (at == std::string::npos) continue;
+    const std::size_t colon = out.find(':', start);
+    if (colon == std::string::npos || colon >= at || colon + 1 == at) continue;
+    out.replace(colon + 1, at - colon - 1, "***");
+    pos = colon + 1 + 3;
   }
-  // password=... in a query string or a key=value connection string.
+}
+
+// Masks the value of every password=VALUE (a URL's query string, a libpq conninfo string,
+// 'quoted' conninfo values included); "sslpassword=" too.
+void mask_keyword_passwords(std::string& out) {
   std::size_t pos = 0;
   while ((pos = lower(out).find("password=", pos)) != std::string::npos) {
-    const bool at_boundary = pos == 0 || out[pos - 1] == '?' || out[pos - 1] == '&' ||
-                             std::isspace(static_cast<unsigned char>(out[pos - 1]));
+    std::size_t key_start = pos;
+    if (key_start >= 3 && lower(std::string_view(out).substr(key_start - 3, 3)) == "ssl") {
+      key_start -= 3;
+    }
+    const char before = key_start == 0 ? ' ' : out[key_start - 1];
+    const bool at_boundary = !std::isalnum(static_cast<unsigned char>(before)) && before != '_';
     const std::size_t value_start = pos + 9;
-    if (at_boundary) {
-      std::size_t value_end = value_start;
-      while (value_end < out.size() && out[value_end] != '&' &&
-             !std::isspace(static_cast<unsigned char>(out[value_end]))) {
+    pos = value_start;
+    if (!at_boundary) continue;
+    std::size_t value_end = value_start;
+    if (value_end < out.size() && out[value_end] == '\'') {
+      ++value_end;
+      while (value_end < out.size() && out[value_end] != '\'') {
+        if (out[value_end] == '\\' && value_end + 1 < out.size()) ++value_end;
         ++value_end;
       }
-      if (value_end > value_start) out.replace(value_start, value_end - value_start, "***");
+      if (value_end < out.size()) ++value_end;  // the closing quote
+    } else {
+      while (value_end < out.size() && out[value_end] != '&' && !ends_token(out[value_end])) {
+        ++value_end;
+      }
     }
-    pos = value_start;
+    if (value_end > value_start) out.replace(value_start, value_end - value_start, "***");
+    pos = value_start + 3;
   }
+}
+
+}  // namespace
+
+std::string mask_password(std::string_view text) {
+  std::string out(text);
+  mask_url_passwords(out);
+  mask_keyword_passwords(out);
   // A replica URL passed as a parameter carries its own (escaped) credentials.
-  const std::size_t replica = lower(out).find("read_replica_url=");
-  if (replica != std::string::npos) {
+  std::size_t replica = 0;
+  while ((replica = lower(out).find("read_replica_url=", replica)) != std::string::npos) {
     const std::size_t value_start = replica + 17;
-    const std::size_t value_end = std::min(out.find('&', value_start), out.size());
+    std::size_t value_end = value_start;
+    while (value_end < out.size() && out[value_end] != '&' && !ends_token(out[value_end])) {
+      ++value_end;
+    }
     const std::string value = out.substr(value_start, value_end - value_start);
     const std::string decoded = percent_decode(value).value_or(value);
     const std::string masked = mask_password(decoded);
-    if (masked != decoded) out.replace(value_start, value_end - value_start, masked);
+    if (masked != decoded) {
+      out.replace(value_start, value_end - value_start, masked);
+      value_end = value_start + masked.size();
+    }
+    replica = value_end;
   }
   return out;
 }

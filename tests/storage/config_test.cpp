@@ -236,6 +236,24 @@ TEST(MaskPassword, HidesPasswordsWherevertheyAppear) {
   EXPECT_EQ(mask_password("duckdb:///a:b@c.duckdb"), "duckdb:///a:b@c.duckdb");
 }
 
+TEST(MaskPassword, OneLetterPasswordMasksOnlyThePasswordNotTheWordsOfAMessage) {
+  const std::string message =
+      "connection to server at \"localhost\" (127.0.0.1), port 1 failed: Connection refused\n"
+      "\tIs the server running on that host and accepting TCP/IP connections?\n"
+      "invalid URI: \"postgresql://pat:p@localhost:1/app?sslmode=prefer\"";
+  EXPECT_EQ(mask_password(message),
+            "connection to server at \"localhost\" (127.0.0.1), port 1 failed: Connection refused\n"
+            "\tIs the server running on that host and accepting TCP/IP connections?\n"
+            "invalid URI: \"postgresql://pat:***@localhost:1/app?sslmode=prefer\"");
+  EXPECT_EQ(mask_password("bad option in \"host=h password=p port=1\" (expected a number)"),
+            "bad option in \"host=h password=*** port=1\" (expected a number)");
+  EXPECT_EQ(mask_password("dbname=app password='p q\\'r' sslpassword=p user=pat"),
+            "dbname=app password=*** sslpassword=*** user=pat");
+  EXPECT_EQ(mask_password("two URLs: postgresql://a:p@h1/db and postgres://b:p@h2/db, password p"),
+            "two URLs: postgresql://a:***@h1/db and postgres://b:***@h2/db, password p");
+  EXPECT_EQ(mask_password("no url here: user:p@host"), "no url here: user:p@host");
+}
+
 TEST(OpenStorage, OpensMemoryByUrlAndConfig) {
   EXPECT_EQ(open_storage("memory://")->backend(), "memory");
   StorageConfig config;

@@ -61,7 +61,10 @@ void validate(const StorageConfig& config);
 /// Backends compiled into this build, e.g. {"memory", "duckdb", "postgresql"}.
 std::vector<std::string> supported_backends();
 
-/// The URL with any password replaced by "***" (for messages and logs).
-std::string mask_password(std::string_view url);
+/// `text` (a URL, a conninfo string or a message holding them) with each password replaced by
+/// "***" where it appears as a password: in a URL's userinfo (scheme://user:PASSWORD@host) and
+/// as the value of password=/sslpassword= (query string or conninfo, 'quoted' or not). Nothing
+/// else is touched, so a short password does not garble the words of a message.
+std::string mask_password(std::string_view text);
 
 }  // namespace nemori

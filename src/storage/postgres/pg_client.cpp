@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "nemori/core/error.h"
+#include "nemori/storage/config.h"
 
 namespace nemori::pg {
 
@@ -28,40 +29,6 @@ bool contains(std::string_view s, std::string_view needle) {
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
   return s;
-}
-
-// Replaces every occurrence of each secret with "***".
-std::string scrub(std::string text, const std::vector<std::string>& secrets) {
-  for (const std::string& secret : secrets) {
-    if (secret.empty()) continue;
-    for (std::size_t pos = text.find(secret); pos != std::string::npos;
-         pos = text.find(secret, pos + 3)) {
-      text.replace(pos, secret.size(), "***");
-    }
-  }
-  return text;
-}
-
-// Passwords that may appear in libpq messages: the one in the URL and PGPASSWORD.
-std::vector<std::string> secrets_of(const std::string& url) {
-  std::vector<std::string> secrets;
-  char* err = nullptr;
-  if (PQconninfoOption* opts = PQconninfoParse(url.c_str(), &err)) {
-    for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
-      if (std::strcmp(o->keyword, "password") == 0 && o->val != nullptr && *o->val != '\0') {
-        secrets.emplace_back(o->val);
-      }
-    }
-    PQconninfoFree(opts);
-  }
-  if (err != nullptr) PQfreemem(err);
-  if (const char* env = std::getenv("PGPASSWORD"); env != nullptr && *env != '\0') {
-    secrets.emplace_back(env);
-  }
-  // Longest first, so that a password containing another is replaced whole.
-  std::sort(secrets.begin(), secrets.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  return secrets;
 }
 
 // "user@host:port/db" of a connection object, which never includes the password.
@@ -374,7 +341,6 @@ void throw_error(PGconn* conn, const PGresult* result, std::string_view what,
 
 Connection::Connection(const ConnectOptions& options) {
   const std::string url = normalize_url(options.url);
-  const auto secrets = secrets_of(url);
   const long long timeout_s =
       std::max<long long>(2, (options.connect_timeout.count() + 999) / 1000);
   const std::string timeout = std::to_string(timeout_s);
@@ -397,7 +363,7 @@ Connection::Connection(const ConnectOptions& options) {
   PQsetNoticeProcessor(
       conn_, [](void*, const char*) {}, nullptr);
   if (PQstatus(conn_) != CONNECTION_OK) {
-    const std::string raw = scrub(trim(PQerrorMessage(conn_)), secrets);
+    const std::string raw = mask_password(trim(PQerrorMessage(conn_)));
     const std::string server = masked_url_;
     const std::string db = PQdb(conn_) != nullptr ? PQdb(conn_) : "";
     const std::string user = PQuser(conn_) != nullptr ? PQuser(conn_) : "";

@@ -149,15 +149,11 @@ Outcome run(const std::vector<std::string>& argv, const std::string& password) {
   return out;
 }
 
-std::string scrubbed(std::string text, const std::string& password) {
-  if (!password.empty()) {
-    for (auto pos = text.find(password); pos != std::string::npos;
-         pos = text.find(password, pos + 3)) {
-      text.replace(pos, password.size(), "***");
-    }
-  }
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
+// Tool output with passwords masked where they appear as passwords, trailing blanks removed.
+std::string scrubbed(std::string_view text) {
+  std::string out = mask_password(text);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
 }
 
 }  // namespace
@@ -204,7 +200,7 @@ void pg_backup(const StorageConfig& config, const fs::path& file) {
   if (out.status != 0) {
     throw StorageError("pg_dump failed (exit status " + std::to_string(out.status) +
                        ") backing up schema " + schema + " of " + t.description + " to " +
-                       file.string() + ": " + scrubbed(out.errors, t.password));
+                       file.string() + ": " + scrubbed(out.errors));
   }
 }
 
@@ -220,10 +216,9 @@ void pg_restore(const StorageConfig& config, const fs::path& file) {
            "--no-owner", "--no-privileges", "--dbname=" + t.conninfo, file.string()},
           t.password);
   if (out.status != 0) {
-    throw StorageError(
-        "pg_restore failed (exit status " + std::to_string(out.status) + ") restoring " +
-        file.string() + " into " + t.description +
-        "; nothing was restored (single transaction): " + scrubbed(out.errors, t.password));
+    throw StorageError("pg_restore failed (exit status " + std::to_string(out.status) +
+                       ") restoring " + file.string() + " into " + t.description +
+                       "; nothing was restored (single transaction): " + scrubbed(out.errors));
   }
 }
 
