@@ -1,6 +1,7 @@
 // Memory commands: ingest, process, search, episodes, delete-owner, demo.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -73,18 +74,24 @@ struct HitPrinter {
     highlight = ::isatty(STDOUT_FILENO) == 1 && (no_color == nullptr || *no_color == '\0');
   }
 
-  // Distinct query terms in `text`.
-  std::size_t matches(const std::string& text) const {
+  // How many distinct query terms `text` holds.
+  std::size_t matches(const std::string& text) const { return matched(text).size(); }
+
+  // The distinct query terms in `text`.
+  std::unordered_set<std::string> matched(const std::string& text) const {
     std::unordered_set<std::string> seen;
     for (const auto& token : tokenizer.tokenize(text)) {
       if (terms.count(token) != 0) seen.insert(token);
     }
-    return seen.size();
+    return seen;
   }
 
-  // The line of the episode (a message "Speaker: text", else a sentence) that holds the most
-  // query terms; a long line is narrowed to its best sentence.
-  std::string best_line(const Episode& e) const {
+  // The lines that answer the query, in conversation order, at most two: the line of the
+  // episode (a message "Speaker: text", else a sentence) that holds the most query terms and,
+  // when it lacks some of them, the line that adds the most of them (else the next best match).
+  // A question is answered by the message after it, so that reply is shown instead of a
+  // question chosen second. A long line is narrowed to its best sentence.
+  std::vector<std::string> best_lines(const Episode& e) const {
     std::vector<std::string> lines;
     std::string line;
     for (std::size_t i = 0; i <= e.content.size(); ++i) {
@@ -96,16 +103,42 @@ struct HitPrinter {
       }
     }
     if (lines.size() > 1) lines.erase(lines.begin());  // the "On DATE, A talked with B." frame
-    if (lines.empty()) return e.summary;
-    std::size_t best = 0, best_score = 0;
+    if (lines.empty()) return {e.summary};
+    std::vector<std::unordered_set<std::string>> found;
+    for (const auto& l : lines) found.push_back(matched(l));
+    std::size_t best = 0;
     for (std::size_t i = 0; i < lines.size(); ++i) {
-      const std::size_t score = matches(lines[i]);
-      if (score > best_score) best = i, best_score = score;
+      if (found[i].size() > found[best].size()) best = i;
     }
-    std::string chosen = lines[best];
+    std::vector<std::size_t> picks{best};
+    if (found[best].size() < terms.size()) {
+      std::size_t second = lines.size(), second_new = 0, second_score = 0;
+      for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (i == best || found[i].empty()) continue;
+        std::size_t added = 0;
+        for (const auto& t : found[i]) added += found[best].count(t) == 0 ? 1 : 0;
+        if (second == lines.size() || added > second_new ||
+            (added == second_new && found[i].size() > second_score)) {
+          second = i, second_new = added, second_score = found[i].size();
+        }
+      }
+      if (second < lines.size()) {
+        const bool question = !lines[second].empty() && lines[second].back() == '?';
+        if (question && second + 1 < lines.size()) ++second;
+        if (second != best) picks.push_back(second);
+      }
+    }
+    std::sort(picks.begin(), picks.end());
+    std::vector<std::string> shown;
+    for (const std::size_t i : picks) shown.push_back(narrowed(lines[i]));
+    return shown;
+  }
+
+  // A line of at most about 220 bytes: a long one keeps "Speaker: " and its sentence with the
+  // most query terms.
+  std::string narrowed(std::string chosen) const {
     constexpr std::size_t kLong = 220;
     if (chosen.size() <= kLong) return chosen;
-    // "Speaker: " stays; the sentence with the most terms is kept.
     std::string speaker;
     if (const auto colon = chosen.find(": "); colon != std::string::npos && colon < 40) {
       speaker = chosen.substr(0, colon + 2);
@@ -156,7 +189,7 @@ std::string short_time(Timestamp t) {
   return iso.substr(0, 16) + " UTC";
 }
 
-// Prints hits as text (one block per episode: time, title, the best-matching line with the
+// Prints hits as text (one block per episode: time, title, the best-matching lines with the
 // query's terms marked on a terminal) or JSON.
 void print_hits(const MemorySearchResponse& response, bool as_json, const Tokenizer& tokenizer,
                 const std::string& query) {
@@ -181,10 +214,13 @@ void print_hits(const MemorySearchResponse& response, bool as_json, const Tokeni
   const HitPrinter printer(tokenizer, query);
   for (std::size_t i = 0; i < response.hits.size(); ++i) {
     const auto& h = response.hits[i];
-    std::printf("  %zu. %s  %s  [%.3f]%s\n     %s\n     (%zu raw events)\n", i + 1,
+    std::string shown;
+    for (const auto& line : printer.best_lines(h.episode)) {
+      shown += "     " + printer.marked(line) + "\n";
+    }
+    std::printf("  %zu. %s  %s  [%.3f]%s\n%s     (%zu raw events)\n", i + 1,
                 short_time(h.episode.temporal_info.timestamp).c_str(), h.episode.title.c_str(),
-                h.score, h.neighbour ? " (neighbour)" : "",
-                printer.marked(printer.best_line(h.episode)).c_str(), h.raw_event_ids.size());
+                h.score, h.neighbour ? " (neighbour)" : "", shown.c_str(), h.raw_event_ids.size());
   }
 }
 

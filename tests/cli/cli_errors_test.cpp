@@ -154,7 +154,7 @@ TEST(CliErrors, IngestingALocomoFileStoresItsConversations) {
   EXPECT_FALSE(has(r, "nemori validate")) << "validate calls this file valid: " << r.out;
 }
 
-TEST(CliSearchOutput, EachHitShowsItsTimeTitleAndBestMatchingMessage) {
+TEST(CliSearchOutput, EachHitShowsItsTimeTitleAndBestMatchingMessages) {
   Scratch dir("output");
   const std::string url = dir.url("o.duckdb");
   ASSERT_EQ(run("ingest " + kSample + " --owner maya --process " + url).code, 0);
@@ -166,10 +166,13 @@ TEST(CliSearchOutput, EachHitShowsItsTimeTitleAndBestMatchingMessage) {
                   "Maya: Big news: we adopted a dog yesterday! A three-year-old beagle mix "
                   "from the Riverside shelter."))
       << "the message that answers, not only a title: " << r.out;
+  EXPECT_TRUE(has(r, "Maya: Biscuit. He is very food-motivated"))
+      << "the reply that names the dog, the other half of the answer: " << r.out;
   EXPECT_FALSE(has(r, "\033[")) << "no terminal codes when stdout is not a terminal: " << r.out;
   const auto demo = run("demo --storage memory:// --file " + kSample);
   EXPECT_EQ(demo.code, 0) << demo.out;
   EXPECT_TRUE(has(demo, "the Riverside shelter")) << demo.out;
+  EXPECT_TRUE(has(demo, "Maya: Biscuit.")) << "the dog's name: " << demo.out;
   EXPECT_TRUE(has(demo, "I start on June 2nd")) << demo.out;
 }
 
