@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include <toml++/toml.h>
+
 #include "command.h"
 #include "nemori/core/error.h"
 #include "nemori/memory/memory_system.h"
@@ -34,10 +36,44 @@ struct ServeOptions {
   bool unauthenticated = false;
 };
 
-// Keys of NEMORI_API_KEYS and --api-keys-file (KEY=SCOPE lines; '#' starts a comment line).
+// The `api_keys` array of the config file's [server] table (--config, else NEMORI_CONFIG), as
+// comma-separated pairs; empty when there is no file or no such key.
+std::string config_file_keys(const ServeOptions& o) {
+  std::string path = o.llm.config_file;
+  if (const char* env = std::getenv("NEMORI_CONFIG"); path.empty() && env != nullptr) path = env;
+  if (path.empty()) return {};
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(path + ": " + std::string(e.description()));
+  }
+  const toml::node* keys = root.at_path("server.api_keys").node();
+  if (keys == nullptr) return {};
+  const toml::array* list = keys->as_array();
+  if (list == nullptr) {
+    throw ConfigError(path + ": server.api_keys: expected an array of \"KEY=SCOPE\" strings");
+  }
+  std::string pairs;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const auto value = list->get(i)->value<std::string>();
+    if (!value) {
+      throw ConfigError(path + ": server.api_keys[" + std::to_string(i) +
+                        "]: expected a \"KEY=SCOPE\" string");
+    }
+    pairs += (pairs.empty() ? "" : ",") + *value;
+  }
+  return pairs;
+}
+
+// Keys of NEMORI_API_KEYS, the config file's [server] api_keys and --api-keys-file (KEY=SCOPE
+// lines; '#' starts a comment line).
 ApiKeys load_keys(const ServeOptions& o) {
   std::string pairs;
   if (const char* env = std::getenv("NEMORI_API_KEYS"); env != nullptr) pairs = env;
+  if (const std::string from_file = config_file_keys(o); !from_file.empty()) {
+    pairs += (pairs.empty() ? "" : ",") + from_file;
+  }
   if (!o.keys_file.empty()) {
     std::ifstream in(o.keys_file);
     if (!in) throw ConfigError("--api-keys-file " + o.keys_file + ": cannot be read");
@@ -52,7 +88,8 @@ ApiKeys load_keys(const ServeOptions& o) {
   try {
     return ApiKeys::parse(pairs);
   } catch (const ConfigError& e) {
-    throw ConfigError(std::string("NEMORI_API_KEYS / --api-keys-file: ") + e.what());
+    throw ConfigError(
+        std::string("API keys (NEMORI_API_KEYS, [server] api_keys, --api-keys-file): ") + e.what());
   }
 }
 

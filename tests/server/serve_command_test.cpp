@@ -38,6 +38,23 @@ TEST(ServeCommandTest, RefusesToStartWithoutKeysOrOffLoopbackUnauthenticated) {
   }
 }
 
+TEST(ServeCommandTest, KeysComeFromTheConfigFile) {
+  const fs::path config =
+      fs::temp_directory_path() / ("nemori_serve_" + std::to_string(::getpid()) + ".toml");
+  {
+    std::ofstream out(config);
+    out << "[server]\napi_keys = [\"" << kAliceKey << "=alice\"]\n";
+  }
+  ServeProcess serve({"--storage", "memory://", "--config", config.string()}, "");
+  ASSERT_GT(serve.port(), 0) << serve.log();
+  EXPECT_EQ(call_server(serve.port(), "GET", "/v1/owners/alice/stats", "", kAliceKey).status, 200);
+  EXPECT_EQ(call_server(serve.port(), "GET", "/v1/owners/bob/stats", "", kAliceKey).status, 404);
+  EXPECT_EQ(call_server(serve.port(), "GET", "/v1/owners/alice/stats", "", "").status, 401);
+  serve.signal(SIGTERM);
+  EXPECT_EQ(serve.wait(std::chrono::seconds(30)), 0);
+  fs::remove(config);
+}
+
 TEST(ServeCommandTest, SigtermFinishesRequestsInFlightAndKeepsWhatWasAcknowledged) {
   const fs::path db = fs::temp_directory_path() /
                       ("nemori_serve_sigterm_" + std::to_string(::getpid()) + ".duckdb");
