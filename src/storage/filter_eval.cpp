@@ -179,25 +179,70 @@ bool matches(const Episode& episode, const EpisodeFolds& folds, const PreparedEp
   return metadata_matches(episode.metadata.custom_fields, q.metadata);
 }
 
-int compare_episodes(const Episode& a, const Episode& b, SortBy sort_by) {
-  int c = 0;
+std::span<const EpisodeOrderKey> episode_order_keys(SortBy sort_by) {
+  using K = EpisodeOrderKey;
+  static constexpr K kTimestamp[] = {K::kTimestamp, K::kEpisodeId};
+  static constexpr K kImportance[] = {K::kImportance, K::kEpisodeId};
+  static constexpr K kRecallCount[] = {K::kRecallCount, K::kEpisodeId};
+  static constexpr K kRelevance[] = {K::kImportance, K::kRecallCount, K::kTimestamp, K::kEpisodeId};
   switch (sort_by) {
-    case SortBy::kTimestamp:
-      c = three_way(a.temporal_info.timestamp, b.temporal_info.timestamp);
-      break;
     case SortBy::kImportance:
-      c = three_way(a.importance_score, b.importance_score);
-      break;
+      return kImportance;
     case SortBy::kRecallCount:
-      c = three_way(a.recall_count, b.recall_count);
-      break;
+      return kRecallCount;
     case SortBy::kRelevance:
-      c = three_way(a.importance_score, b.importance_score);
-      if (c == 0) c = three_way(a.recall_count, b.recall_count);
-      if (c == 0) c = three_way(a.temporal_info.timestamp, b.temporal_info.timestamp);
+      return kRelevance;
+    case SortBy::kTimestamp:
       break;
   }
-  return c != 0 ? c : compare_ids(a.episode_id, b.episode_id);
+  return kTimestamp;
+}
+
+std::string episode_order_by(SortBy sort_by, SortOrder order, std::string_view prefix) {
+  const std::string_view dir = order == SortOrder::kAsc ? " ASC" : " DESC";
+  std::string out;
+  for (const EpisodeOrderKey key : episode_order_keys(sort_by)) {
+    if (!out.empty()) out += ", ";
+    out += prefix;
+    switch (key) {
+      case EpisodeOrderKey::kTimestamp:
+        out += "\"timestamp\"";
+        break;
+      case EpisodeOrderKey::kImportance:
+        out += "importance_score";
+        break;
+      case EpisodeOrderKey::kRecallCount:
+        out += "recall_count";
+        break;
+      case EpisodeOrderKey::kEpisodeId:
+        out += "episode_id";
+        break;
+    }
+    out += dir;
+  }
+  return out;
+}
+
+int compare_episodes(const Episode& a, const Episode& b, SortBy sort_by) {
+  for (const EpisodeOrderKey key : episode_order_keys(sort_by)) {
+    int c = 0;
+    switch (key) {
+      case EpisodeOrderKey::kTimestamp:
+        c = three_way(a.temporal_info.timestamp, b.temporal_info.timestamp);
+        break;
+      case EpisodeOrderKey::kImportance:
+        c = three_way(a.importance_score, b.importance_score);
+        break;
+      case EpisodeOrderKey::kRecallCount:
+        c = three_way(a.recall_count, b.recall_count);
+        break;
+      case EpisodeOrderKey::kEpisodeId:
+        c = compare_ids(a.episode_id, b.episode_id);
+        break;
+    }
+    if (c != 0) return c;
+  }
+  return 0;
 }
 
 int compare_raw_events(const RawEvent& a, const RawEvent& b, SortBy /*sort_by*/) {

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -84,6 +85,19 @@ PreparedEpisodeQuery prepare(const EpisodeQuery& query, Timestamp now);
 /// True when `episode`, whose folded forms are `folds`, passes every filter (full_text is not
 /// evaluated here).
 bool matches(const Episode& episode, const EpisodeFolds& folds, const PreparedEpisodeQuery& query);
+
+/// A column episodes are ordered by.
+enum class EpisodeOrderKey { kTimestamp, kImportance, kRecallCount, kEpisodeId };
+
+/// The columns episodes are ordered by for `sort_by`, most significant first, each in the
+/// query's sort_order, always ending with the episode id (a total order). kRelevance is
+/// importance, recall count, timestamp, id. The one definition of the order: compare_episodes
+/// and the backends' ORDER BY (episode_order_by) read it.
+std::span<const EpisodeOrderKey> episode_order_keys(SortBy sort_by);
+
+/// The SQL ORDER BY list of episode_order_keys(sort_by) in `order`, each column name prefixed
+/// with `prefix` (e.g. "e."): importance_score, recall_count, "timestamp", episode_id.
+std::string episode_order_by(SortBy sort_by, SortOrder order, std::string_view prefix = "");
 
 /// Three-way comparison in ascending order of `sort_by`'s key tuple (ending with the id):
 /// negative when `a` comes first, 0 only for the same id.

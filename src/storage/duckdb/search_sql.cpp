@@ -181,23 +181,7 @@ SearchSql episode_search_sql(const EpisodeQuery& query, Timestamp now) {
   if (query.min_recall_count) where.add("recall_count >= ?", *query.min_recall_count);
   if (query.max_recall_count) where.add("recall_count <= ?", *query.max_recall_count);
 
-  const std::string dir = direction(query.sort_order);
-  std::string order_by;
-  switch (query.sort_by) {
-    case SortBy::kTimestamp:
-      order_by = "\"timestamp\"" + dir;
-      break;
-    case SortBy::kImportance:
-      order_by = "importance_score" + dir;
-      break;
-    case SortBy::kRecallCount:
-      order_by = "recall_count" + dir;
-      break;
-    case SortBy::kRelevance:
-      order_by = "importance_score" + dir + ", recall_count" + dir + ", \"timestamp\"" + dir;
-      break;
-  }
-  order_by += ", episode_id" + dir;
+  const std::string order_by = episode_order_by(query.sort_by, query.sort_order);
   return assemble(episode_columns(), "episodes", "episode_id", where, order_by, query.limit,
                   query.offset);
 }

@@ -126,22 +126,6 @@ std::string direction(SortOrder order) {
   return order == SortOrder::kAsc ? " ASC" : " DESC";
 }
 
-std::string episode_order(SortBy sort_by, SortOrder order) {
-  const std::string d = direction(order);
-  switch (sort_by) {
-    case SortBy::kImportance:
-      return "e.importance_score" + d + ", e.episode_id" + d;
-    case SortBy::kRecallCount:
-      return "e.recall_count" + d + ", e.episode_id" + d;
-    case SortBy::kRelevance:
-      return "e.importance_score" + d + ", e.recall_count" + d + ", e.\"timestamp\"" + d +
-             ", e.episode_id" + d;
-    case SortBy::kTimestamp:
-      break;
-  }
-  return "e.\"timestamp\"" + d + ", e.episode_id" + d;
-}
-
 // ---------------------------------------------------------------------------------------------
 
 // How long searches skip a read replica that could not be reached.
@@ -706,7 +690,7 @@ class PgEpisodeRepository final : public EpisodeRepository {
     }
     from += w.sql();
     // full_text ranks first (best first); the query's own order breaks ties.
-    std::string order = episode_order(query.sort_by, query.sort_order);
+    std::string order = episode_order_by(query.sort_by, query.sort_order, "e.");
     if (!rank.empty()) order = "rank DESC, " + order;
     Params page = w.params;
     page.add(as_bigint(query.limit));
