@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -87,6 +88,40 @@ void BM_Http(benchmark::State& state) {
 }
 BENCHMARK(BM_Http)->Arg(1)->UseRealTime();
 
+// Runs `connections` client threads against 127.0.0.1:`port`, each on its own keep-alive
+// connection sending `requests` requests with `send` (true when answered 200); sets the
+// iteration time and req_per_s, and appends each request's latency (ms) to `latencies`.
+void run_clients(benchmark::State& state, int port, std::size_t connections, int requests,
+                 const std::function<bool(httplib::Client&)>& send,
+                 std::vector<double>& latencies) {
+  std::vector<std::vector<double>> per_thread(connections);
+  std::atomic<int> failed{0};
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < connections; ++t) {
+    threads.emplace_back([&, t] {
+      httplib::Client client("127.0.0.1", port);
+      client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);
+      client.set_read_timeout(30, 0);
+      for (int i = 0; i < requests; ++i) {
+        const auto before = std::chrono::steady_clock::now();
+        if (!send(client)) ++failed;
+        per_thread[t].push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - before)
+                .count());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  state.SetIterationTime(seconds);
+  if (failed > 0) state.SkipWithError("requests failed");
+  for (auto& v : per_thread) latencies.insert(latencies.end(), v.begin(), v.end());
+  state.counters["req_per_s"] = static_cast<double>(connections) * requests / seconds;
+}
+
 // 64 client threads, 200 requests each; reports requests/s and p50/p99 latency.
 void BM_HttpConnections(benchmark::State& state) {
   const auto connections = static_cast<std::size_t>(state.range(0));
@@ -96,33 +131,13 @@ void BM_HttpConnections(benchmark::State& state) {
   std::vector<double> latencies;
   for (auto _ : state) {
     TrivialServer server(pool, 100, deep_backlog);
-    std::vector<std::vector<double>> per_thread(connections);
-    std::atomic<int> failed{0};
-    const auto start = std::chrono::steady_clock::now();
-    std::vector<std::thread> threads;
-    for (std::size_t t = 0; t < connections; ++t) {
-      threads.emplace_back([&, t] {
-        httplib::Client client("127.0.0.1", server.port);
-        client.set_keep_alive(true);
-        client.set_tcp_nodelay(true);
-        client.set_read_timeout(30, 0);
-        for (int i = 0; i < kRequests; ++i) {
-          const auto before = std::chrono::steady_clock::now();
+    run_clients(
+        state, server.port, connections, kRequests,
+        [](httplib::Client& client) {
           auto res = client.Get("/healthz");
-          if (!res || res->status != 200) ++failed;
-          per_thread[t].push_back(
-              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - before)
-                  .count());
-        }
-      });
-    }
-    for (auto& thread : threads) thread.join();
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    state.SetIterationTime(seconds);
-    if (failed > 0) state.SkipWithError("requests failed");
-    for (auto& v : per_thread) latencies.insert(latencies.end(), v.begin(), v.end());
-    state.counters["req_per_s"] = static_cast<double>(connections * kRequests) / seconds;
+          return res && res->status == 200;
+        },
+        latencies);
   }
   state.counters["p50_ms"] = nemori::bench::percentile(latencies, 0.5);
   state.counters["p99_ms"] = nemori::bench::percentile(latencies, 0.99);
@@ -214,36 +229,16 @@ void BM_SearchHttp(benchmark::State& state) {
   constexpr int kRequests = 200;
   std::vector<double> latencies;
   for (auto _ : state) {
-    std::vector<std::vector<double>> per_thread(connections);
-    std::atomic<int> failed{0};
-    const auto start = std::chrono::steady_clock::now();
-    std::vector<std::thread> threads;
-    for (std::size_t t = 0; t < connections; ++t) {
-      threads.emplace_back([&, t] {
-        httplib::Client client("127.0.0.1", f.server->port());
-        client.set_keep_alive(true);
-        client.set_tcp_nodelay(true);
-        client.set_read_timeout(30, 0);
-        const httplib::Headers headers = {
-            {"Authorization", std::string("Bearer ") + SearchFixture::kKey}};
-        for (int i = 0; i < kRequests; ++i) {
-          const auto before = std::chrono::steady_clock::now();
+    const httplib::Headers headers = {
+        {"Authorization", std::string("Bearer ") + SearchFixture::kKey}};
+    run_clients(
+        state, f.server->port(), connections, kRequests,
+        [&headers](httplib::Client& client) {
           auto res = client.Post("/v1/owners/bench/search", headers,
                                  R"({"query": "puppy in Lisbon"})", "application/json");
-          if (!res || res->status != 200) ++failed;
-          per_thread[t].push_back(
-              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - before)
-                  .count());
-        }
-      });
-    }
-    for (auto& thread : threads) thread.join();
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    state.SetIterationTime(seconds);
-    if (failed > 0) state.SkipWithError("requests failed");
-    for (auto& v : per_thread) latencies.insert(latencies.end(), v.begin(), v.end());
-    state.counters["req_per_s"] = static_cast<double>(connections * kRequests) / seconds;
+          return res && res->status == 200;
+        },
+        latencies);
   }
   state.counters["p50_ms"] = nemori::bench::percentile(latencies, 0.5);
   state.counters["p99_ms"] = nemori::bench::percentile(latencies, 0.99);
