@@ -1,4 +1,5 @@
 // Owner routes: add messages, flush, search, owner stats, delete the owner.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,12 +45,15 @@ Reply flush(MemorySystem& memory, Call& call) {
   return {200, {{"raw_events", done.raw_events}, {"episodes", done.episodes}}};
 }
 
-SearchMode search_mode(const nlohmann::json& body) {
-  const auto mode = string_field(body, "mode", 16).value_or("bm25");
-  if (mode == "bm25") return SearchMode::kBm25;
-  if (mode == "vector") return SearchMode::kVector;
-  if (mode == "hybrid") return SearchMode::kHybrid;
-  throw bad_request("mode", "unknown value \"" + mode + "\" (valid: bm25, vector, hybrid)");
+// The "mode" field; nullopt when absent (the engine's default: hybrid with an embedding
+// model, BM25 without).
+std::optional<SearchMode> search_mode(const nlohmann::json& body) {
+  const auto mode = string_field(body, "mode", 16);
+  if (!mode) return std::nullopt;
+  if (*mode == "bm25") return SearchMode::kBm25;
+  if (*mode == "vector") return SearchMode::kVector;
+  if (*mode == "hybrid") return SearchMode::kHybrid;
+  throw bad_request("mode", "unknown value \"" + *mode + "\" (valid: bm25, vector, hybrid)");
 }
 
 Reply search(MemorySystem& memory, Call& call) {
