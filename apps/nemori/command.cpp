@@ -240,15 +240,6 @@ int embedding_model_required(const std::string& what) {
   return 2;
 }
 
-int embedding_model_required(const std::string& what) {
-  std::fprintf(stderr,
-               "nemori: usage error: %s needs an embedding model (set NEMORI_EMBEDDING_MODEL and "
-               "NEMORI_EMBEDDING_BASE_URL, or pass --embedding-model and --embedding-base-url; "
-               "docs/llm.md)\n",
-               what.c_str());
-  return 2;
-}
-
 void show_progress(const std::string& label, std::size_t done, std::size_t total) {
   if (!stderr_is_terminal()) return;
   constexpr int kWidth = 30;

@@ -106,10 +106,6 @@ bool stderr_is_terminal();
 /// on stderr and returns 2, the exit code of a usage error (--mode vector or hybrid, reembed).
 int embedding_model_required(const std::string& what);
 
-/// Prints "nemori: usage error: WHAT needs an embedding model (set NEMORI_EMBEDDING_MODEL ...)"
-/// on stderr and returns 2, the exit code of a usage error (--mode vector or hybrid, reembed).
-int embedding_model_required(const std::string& what);
-
 /// Draws "label [#####     ] done/total" on stderr when it is a terminal; silent otherwise.
 void show_progress(const std::string& label, std::size_t done, std::size_t total);
 
