@@ -221,6 +221,7 @@ struct RetrievalService::Impl {
         missing.push_back(i);
       }
     }
+    if (missing.empty()) return out;  // also: no embedder to dereference
     std::vector<std::string> texts;
     texts.reserve(missing.size());
     for (std::size_t m : missing) texts.push_back(embedding_text(*episodes[m]));
