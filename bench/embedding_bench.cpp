@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bench_env.h"
+#include "bench_locomo.h"
 #include "bench_report.h"
 #include "nemori/eval/locomo.h"
 #include "nemori/llm/config.h"
@@ -33,15 +34,9 @@ const std::size_t kRounds = std::max<std::size_t>(1, env_size("NEMORI_BENCH_ROUN
 const std::size_t kDimension = std::max<std::size_t>(1, env_size("NEMORI_BENCH_DIMENSION", 256));
 
 void BM_HybridSearchLocomo(benchmark::State& state) {
-  if (!std::filesystem::exists(NEMORI_LOCOMO_PATH)) {
-    state.SkipWithError("LoCoMo data not found: " NEMORI_LOCOMO_PATH);
-    return;
-  }
-  const auto conversations = nemori::load_locomo(NEMORI_LOCOMO_PATH);
-  if (kConversation >= conversations.size()) {
-    state.SkipWithError("NEMORI_BENCH_CONVERSATION is beyond the file's conversations");
-    return;
-  }
+  const auto loaded = nemori::bench::load_locomo_or_skip(state, kConversation);
+  if (!loaded) return;
+  const auto& conversations = *loaded;
   nemori::testing::ScriptedLlmServer::Options server_options;
   server_options.embedding_dimension = kDimension;
   nemori::testing::ScriptedLlmServer server(server_options);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench_env.h"
+#include "bench_locomo.h"
 #include "bench_report.h"
 #include "bench_store.h"
 #include "nemori/eval/locomo.h"
@@ -42,15 +43,9 @@ const char* const kIntervalNames[] = {"never", "100ms", "every"};
 // Arg 0: backend index. Every interval runs on the same store, in one benchmark run.
 void BM_SearchOneConversation(benchmark::State& state) {
   const std::string backend = kBackends[state.range(0)];
-  if (!std::filesystem::exists(NEMORI_LOCOMO_PATH)) {
-    state.SkipWithError("LoCoMo data not found: " NEMORI_LOCOMO_PATH);
-    return;
-  }
-  const auto conversations = nemori::load_locomo(NEMORI_LOCOMO_PATH);
-  if (kConversation >= conversations.size()) {
-    state.SkipWithError("NEMORI_BENCH_CONVERSATION is beyond the file's conversations");
-    return;
-  }
+  const auto loaded = nemori::bench::load_locomo_or_skip(state, kConversation);
+  if (!loaded) return;
+  const auto& conversations = *loaded;
   const auto& conversation = conversations[kConversation];
   const auto store = nemori::bench::make_store(backend, "search_bench", backend);
   if (!store) {

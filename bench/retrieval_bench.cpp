@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "bench_env.h"
+#include "bench_report.h"
 #include "nemori/core/episode.h"
 #include "nemori/eval/evidence_recall.h"
 #include "nemori/eval/locomo.h"
@@ -62,12 +63,7 @@ std::size_t rss_bytes() {
   return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  return v[i];
-}
+using nemori::bench::percentile;
 
 // Wall time and CPU time (of this thread, or of the whole process for multi-threaded work).
 // On a shared machine CPU time is the steadier figure; both are reported.
@@ -104,10 +100,7 @@ struct Latencies {
 };
 
 // Figures kept for the summary printed after the run.
-std::map<std::string, double>& summary() {
-  static std::map<std::string, double> s;
-  return s;
-}
+using nemori::bench::summary;
 
 void Latencies::report(benchmark::State& state, const std::string& prefix) const {
   state.counters["p50_us"] = percentile(wall, 0.5);
@@ -863,10 +856,5 @@ void print_summary() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  print_summary();
-  return 0;
+  return nemori::bench::run_benchmarks(argc, argv, print_summary);
 }
