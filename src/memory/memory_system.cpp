@@ -294,22 +294,22 @@ ProcessResult MemorySystem::build(const std::string& owner_id, NewestSegment new
   for (const auto& e : episodes) episode_ids.push_back(e.episode_id);
   const auto existing = storage_->episodes().get_batch(episode_ids);
   std::vector<Episode> fresh;
+  std::vector<std::size_t> fresh_at;  // where each of `fresh` stands in `episodes`
   for (std::size_t i = 0; i < episodes.size(); ++i) {
     if (existing[i]) {
       episodes[i] = *existing[i];  // built by an interrupted run: keep it as stored
     } else {
       fresh.push_back(episodes[i]);
+      fresh_at.push_back(i);
     }
   }
-  // Their vectors are stored with them, in the same transaction.
-  if (embedder_) embed_episodes(*embedder_, fresh);
+  if (embedder_) {  // their vectors are stored with them, in the same transaction, and indexed
+    embed_episodes(*embedder_, fresh);
+    for (std::size_t j = 0; j < fresh.size(); ++j) episodes[fresh_at[j]] = fresh[j];
+  }
   // The episodes, their links and the processed marks in one transaction: a crash leaves
   // all of them or none (never an episode without links, nor events marked but unbuilt).
   WriteBatch batch;
-  for (const Episode& e : fresh) {  // the indexes take the vectors too
-    const auto at = std::find(episode_ids.begin(), episode_ids.end(), e.episode_id);
-    episodes[static_cast<std::size_t>(at - episode_ids.begin())] = e;
-  }
   batch.episodes = std::move(fresh);
   for (const auto& e : episodes) {  // links are idempotent
     for (const auto& raw_id : e.metadata.source_data_ids)
