@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "deterministic_tasks.h"
 #include "nemori/retrieval/hashing_test_embedder.h"
 
 namespace nemori::testing {
@@ -161,6 +162,19 @@ std::string prompt_of(const nlohmann::json& request) {
     }
   }
   return prompt;
+}
+
+// The task a prompt names: "judge" when it holds a gold and a generated answer, else the
+// <name> of a first line "Task: <name>.", else nullopt (segmentation or episode).
+std::optional<std::string> task_of(const std::string& prompt) {
+  if (prompt.find("Gold answer:") != std::string::npos &&
+      prompt.find("Generated answer:") != std::string::npos)
+    return "judge";
+  constexpr std::string_view kPrefix = "Task: ";
+  if (prompt.compare(0, kPrefix.size(), kPrefix) != 0) return std::nullopt;
+  const std::size_t end = prompt.find_first_of(".\n", kPrefix.size());
+  return prompt.substr(kPrefix.size(), end == std::string::npos ? std::string::npos
+                                                                 : end - kPrefix.size());
 }
 
 }  // namespace
@@ -449,11 +463,25 @@ ScriptedReply ScriptedLlmServer::model_answer(LlmRoute route, const std::string&
     return ScriptedReply::openai_embeddings(embedder->embed(inputs), tokens);
   }
   const std::string prompt = prompt_of(request);
-  const nlohmann::json answer =
-      lower(prompt).find("segment") != std::string::npos
-          ? segment(prompt, std::max<std::size_t>(1, options_.segment_size))
-          : episode(prompt);
-  const std::string text = answer.dump();
+  std::string text;
+  if (const auto task = task_of(prompt)) {
+    std::optional<std::string> answer = semantic_task_answer(*task, prompt);
+    if (!answer) answer = merge_task_answer(*task, prompt);
+    if (!answer) answer = eval_task_answer(*task, prompt);
+    if (!answer) {
+      return route == LlmRoute::kMessages
+                 ? ScriptedReply::anthropic_error(400, "invalid_request_error",
+                                                  "unknown task \"" + *task + "\"")
+                 : ScriptedReply::openai_error(400, "unknown task \"" + *task + "\"",
+                                               "invalid_request_error");
+    }
+    text = *answer;
+  } else {
+    text = (lower(prompt).find("segment") != std::string::npos
+                ? segment(prompt, std::max<std::size_t>(1, options_.segment_size))
+                : episode(prompt))
+               .dump();
+  }
   return route == LlmRoute::kMessages
              ? ScriptedReply::anthropic_text(text, count_words(prompt), count_words(text))
              : ScriptedReply::openai_chat(text, count_words(prompt), count_words(text));

@@ -1,6 +1,7 @@
 // The seam between nemori and a chat model: one request in, one answer with its usage out.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct ChatRequest {
   std::optional<double> temperature;
   /// Upper bound of generated tokens; unset: the provider's default (Anthropic: 4096).
   std::optional<int> max_tokens;
+  /// Sampling seed (OpenAI-compatible `seed`, for reproducible runs where the provider
+  /// supports it); unset: none sent. Not sent to Anthropic, which takes none.
+  std::optional<std::int64_t> seed;
   /// Which phase the usage is recorded under in LlmStats.
   std::string phase = "chat";
 };

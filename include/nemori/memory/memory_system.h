@@ -37,6 +37,7 @@
 #include "nemori/llm/config.h"
 #include "nemori/memory/clock.h"
 #include "nemori/retrieval/retrieval_service.h"
+#include "nemori/semantic/semantic_options.h"
 #include "nemori/storage/config.h"
 #include "nemori/storage/repository.h"
 
@@ -98,6 +99,12 @@ struct MemoryConfig {
   /// reloaded from storage. So a search sees what others committed at most this long ago (plus
   /// the reload). 0: check before every search. Not checked on memory:// (no one else writes).
   std::chrono::milliseconds index_check_interval{100};
+  /// Semantic memory: statements extracted from each new episode (needs `llm.chat` and
+  /// `llm.embedder`; off without them).
+  SemanticOptions semantic;
+  /// Episode merging: a new episode close in meaning and time to a recent one may be merged
+  /// with it (needs `llm.chat` and `llm.embedder`; off without them).
+  MergingOptions merging;
 };
 
 /// The context scoring MemorySystem::search applies unless told otherwise.

@@ -31,6 +31,7 @@
 #include "nemori/core/enums.h"
 #include "nemori/core/episode.h"
 #include "nemori/core/raw_event.h"
+#include "nemori/core/statement.h"
 #include "nemori/core/time.h"
 
 namespace nemori {
@@ -121,6 +122,41 @@ struct EpisodeSearchResult {
   double query_time_ms = 0;
 };
 
+/// Which statements a StatementQuery returns.
+enum class StatementState {
+  kCurrent,     ///< valid_to unset.
+  kSuperseded,  ///< valid_to set.
+  kAll,
+};
+
+/// Filters, order and page for SemanticMemoryRepository::search: AND across fields, OR inside a
+/// list; ordered by the sort key, then statement_id in the same direction.
+struct StatementQuery {
+  std::vector<std::string> statement_ids;
+  std::vector<std::string> owner_ids;  ///< Empty: every owner.
+  StatementState state = StatementState::kCurrent;
+  /// Statements valid at this instant (valid_from <= t < valid_to), superseded ones included;
+  /// `state` is ignored when set.
+  std::optional<Timestamp> as_of;
+  std::vector<StatementCategory> categories;
+  /// Case-insensitive substring of content (fold_case both sides; %, _ and \ are literal).
+  std::optional<std::string> text_contains;
+  /// Only statements this episode supports.
+  std::optional<std::string> source_episode_id;
+  /// The order of the results.
+  enum class Sort { kValidFromDesc, kValidFromAsc, kUpdatedDesc };
+  Sort sort = Sort::kValidFromDesc;
+  std::optional<std::size_t> limit;
+  std::size_t offset = 0;
+};
+
+/// A page of statements (each with its source_episode_ids).
+struct StatementSearchResult {
+  std::vector<Statement> statements;
+  std::size_t total_count = 0;  ///< Every match before limit/offset.
+  bool has_more = false;        ///< offset + returned < total_count.
+};
+
 /// The text `content_contains` searches: for a string content, the string; for an object with a
 /// string "content" field (a message), that field; otherwise the compact JSON text.
 std::string searchable_text(const RawEvent& event);
@@ -129,5 +165,6 @@ std::string searchable_text(const RawEvent& event);
 /// sort for raw events, non-object metadata filter, invalid UTF-8 in strings).
 void validate(const RawDataQuery& query);
 void validate(const EpisodeQuery& query);
+void validate(const StatementQuery& query);
 
 }  // namespace nemori

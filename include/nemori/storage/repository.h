@@ -130,6 +130,49 @@ class EpisodeRepository {
   virtual std::size_t count(const std::string& owner_id) = 0;
 };
 
+/// One (statement, episode) support row.
+struct StatementSource {
+  std::string statement_id;
+  std::string episode_id;
+  bool operator==(const StatementSource&) const = default;
+};
+
+/// Statements (semantic memory) and the semantic pass's per-episode progress. Writes go through
+/// Storage::apply() (one transaction per episode's extraction or per merge); only remove()
+/// writes on its own. Deleting episodes (EpisodeRepository::remove, cleanup_before, a batch's
+/// delete_episodes, delete_owner) also deletes their source and progress rows and every
+/// statement left without a source, reopening the statements those had closed.
+class SemanticMemoryRepository {
+ public:
+  virtual ~SemanticMemoryRepository() = default;
+  /// The statement with its sources, or nullopt.
+  virtual std::optional<Statement> get(const std::string& statement_id) = 0;
+  /// One entry per id, in input order; nullopt for misses.
+  virtual std::vector<std::optional<Statement>> get_batch(std::span<const std::string> ids) = 0;
+  /// Matching statements (query.h). Throws ValidationError on an invalid query.
+  virtual StatementSearchResult search(const StatementQuery& query) = 0;
+  /// The statement and every statement linked to it through superseded_by, in both directions,
+  /// transitively, ordered by valid_from then id. Empty when the id is unknown.
+  virtual std::vector<Statement> history(const std::string& statement_id) = 0;
+  /// Deletes the statement and its source rows in one transaction and reopens the statements it
+  /// closed (valid_to and superseded_by cleared). Returns false when it did not exist.
+  virtual bool remove(const std::string& statement_id) = 0;
+  /// Statements of one owner (all owners when empty) in that state.
+  virtual std::size_t count(const std::string& owner_id, StatementState state) = 0;
+  /// Every source row of one owner (all when empty), ordered by statement_id then episode_id.
+  virtual std::vector<StatementSource> sources(const std::string& owner_id) = 0;
+  /// The progress row of an episode, or nullopt (never seen by the semantic pass).
+  virtual std::optional<SemanticProgress> progress(const std::string& episode_id) = 0;
+  /// Episodes of the owner with no progress row or a pending/retry one, oldest first (episode
+  /// timestamp, then id), at most `limit`. ValidationError on an empty owner.
+  virtual std::vector<std::string> pending_episodes(const std::string& owner_id,
+                                                    std::optional<std::size_t> limit) = 0;
+  /// Owners with at least one pending episode (as pending_episodes), sorted.
+  virtual std::vector<std::string> pending_owners() = 0;
+  /// Every progress row of one owner (all when empty), ordered by episode_id.
+  virtual std::vector<SemanticProgress> progress_rows(const std::string& owner_id) = 0;
+};
+
 /// Result of a health check.
 struct HealthStatus {
   bool healthy = false;
@@ -176,6 +219,15 @@ struct StorageStats {
   std::uint64_t index_size_bytes = 0;    ///< Indexes, where the backend can tell.
   std::optional<Timestamp> oldest_data;  ///< Oldest raw event or episode timestamp.
   std::optional<Timestamp> newest_data;
+  std::size_t statements_current = 0;     ///< Statements with valid_to unset.
+  std::size_t statements_superseded = 0;  ///< Statements with valid_to set.
+  std::map<std::string, std::size_t> statements_by_category;  ///< by StatementCategory text
+  std::size_t statement_sources = 0;      ///< Support rows.
+  std::size_t merged_episodes = 0;        ///< Episodes with custom_fields.merged_from.
+  std::map<std::string, std::size_t> semantic_progress;  ///< Progress rows by SemanticState text.
+  /// LLM usage summed from the progress rows: "semantic_calls", "semantic_tokens",
+  /// "merge_calls", "merge_tokens".
+  std::map<std::string, std::uint64_t> semantic_usage;
   /// Backend-specific figures (pool in use/idle/waiting, table sizes...).
   nlohmann::json details = nlohmann::json::object();
 };
@@ -185,6 +237,15 @@ struct OwnerDeletion {
   std::size_t raw_events = 0;
   std::size_t episodes = 0;
   std::size_t links = 0;
+  std::size_t statements = 0;  ///< Statements (with their sources and progress rows).
+};
+
+/// One step of a merge: every statement supported by `from_episode_id` becomes supported by
+/// `to_episode_id` instead.
+struct SourceMove {
+  std::string from_episode_id;
+  std::string to_episode_id;
+  bool operator==(const SourceMove&) const = default;
 };
 
 /// One unit of work for Storage::apply(). Its steps run in the order of the fields below, in
@@ -210,6 +271,26 @@ struct WriteBatch {
   std::vector<std::string> processed_ids;
   /// The processing_version set on `processed_ids`.
   std::string processed_version = "1.0";
+  /// Merges: every source row (s, from) becomes (s, to); a pair that exists already stays one.
+  /// Both episodes stored before or by this batch, of the same owner.
+  std::vector<SourceMove> source_moves;
+  /// Episodes deleted as EpisodeRepository::remove() does (links, progress, sources, statements
+  /// left without a source, reopening what those closed). Each must be stored: NotFoundError.
+  std::vector<std::string> delete_episodes;
+  /// New statements: valid (validate()), source_episode_ids non-empty, each episode stored
+  /// before or by this batch and of the same owner; superseded_by, when set, names a statement
+  /// stored or in this batch, of the same owner.
+  std::vector<Statement> statements;
+  /// Full replacements of stored statements (strengthen, close). Only confidence, valid_to,
+  /// superseded_by, updated_at, metadata and the embedding may differ from the stored row;
+  /// another field differing is a ValidationError naming it; a missing id is a NotFoundError.
+  /// Their source_episode_ids are ignored (sources change through statement_sources and
+  /// source_moves).
+  std::vector<Statement> statement_updates;
+  /// Support rows added (idempotent): both ends stored before or by this batch, same owner.
+  std::vector<StatementSource> statement_sources;
+  /// Progress rows upserted; the episode stored before or by this batch, same owner.
+  std::vector<SemanticProgress> semantic_progress;
 };
 
 /// What Storage::apply() did.
@@ -225,6 +306,12 @@ struct WriteBatchResult {
   std::size_t episodes_stored = 0;
   /// Links that did not exist before.
   std::size_t links_added = 0;
+  std::size_t statements_stored = 0;    ///< New statements.
+  std::size_t statements_updated = 0;   ///< statement_updates applied.
+  std::size_t sources_added = 0;        ///< Support rows that did not exist before.
+  std::size_t episodes_deleted = 0;     ///< delete_episodes removed.
+  std::size_t statements_removed = 0;   ///< Statements left without a source, removed.
+  std::size_t statements_reopened = 0;  ///< Statements those had closed, reopened.
 };
 
 /// One opened backend: both repositories plus lifecycle. Obtain one from open_storage()
@@ -242,6 +329,9 @@ class Storage {
   virtual RawDataRepository& raw_data() = 0;
   /// The episode repository (owned by this Storage).
   virtual EpisodeRepository& episodes() = 0;
+  /// The statement repository (owned by this Storage). Throws UnsupportedBackendError on a
+  /// backend that does not store statements yet.
+  virtual SemanticMemoryRepository& statements();
   /// Deletes every raw event, episode and link of the owner in one transaction.
   virtual OwnerDeletion delete_owner(const std::string& owner_id) = 0;
   /// Applies a WriteBatch atomically: every record and reference is checked (against the
