@@ -12,8 +12,11 @@
 
 #include "nemori/core/error.h"
 #include "nemori/retrieval/episode_embedding.h"
+#include "retrieval/statement_index.h"
 
 namespace nemori {
+
+using retrieval_internal::StatementIndex;
 
 namespace {
 
@@ -63,6 +66,7 @@ struct RetrievalService::Impl {
     // Vectors of raw events waiting for their episode (embedded when indexed or loaded).
     std::optional<VectorIndex> raw_vectors;
     Timeline episode_timeline;  // episodes in time order, for context scoring and neighbours
+    StatementIndex statements;  // every version of the owner's statements
     // A copy of each indexed episode with its evidence, so a search reads no storage.
     std::unordered_map<std::string, IndexedEpisode> records;
     // Raw event id -> ids of the episodes built from it (in the order they were indexed).
@@ -75,7 +79,8 @@ struct RetrievalService::Impl {
              raw_events.approximate_memory_bytes() +
              (vectors ? vectors->approximate_memory_bytes() : 0) +
              (raw_vectors ? raw_vectors->approximate_memory_bytes() : 0) +
-             episode_timeline.approximate_memory_bytes() + records_bytes +
+             episode_timeline.approximate_memory_bytes() + statements.approximate_bytes() +
+             records_bytes +
              episodes_of_raw.size() *
                  (sizeof(std::string) + sizeof(std::vector<std::string>) + 2 * sizeof(void*) + 48);
     }
@@ -154,8 +159,15 @@ struct RetrievalService::Impl {
   }
 
   std::unique_ptr<OwnerIndex> empty_index() const {
-    return std::make_unique<OwnerIndex>(OwnerIndex{
-        Bm25Index(tokenizer, options.bm25), Bm25Index(tokenizer, raw_bm25), {}, {}, {}, {}, {}, 0});
+    return std::make_unique<OwnerIndex>(OwnerIndex{Bm25Index(tokenizer, options.bm25),
+                                                   Bm25Index(tokenizer, raw_bm25),
+                                                   {},
+                                                   {},
+                                                   {},
+                                                   StatementIndex(tokenizer, options.bm25),
+                                                   {},
+                                                   {},
+                                                   0});
   }
 
   std::size_t vector_dimension(std::size_t first_vector_size) const {
@@ -189,6 +201,35 @@ struct RetrievalService::Impl {
         (dimension == 0 ? std::string("not known yet") : std::to_string(dimension)) +
         "); run `nemori reembed` to re-embed the store with the configured model, or configure "
         "the stored one again");
+  }
+
+  // The vector to index for a stored statement: its own, unless the embedder (when there is
+  // one) could not have made it (another model or dimension); such a statement is found by
+  // BM25 only, since comparing it with the embedder's vectors would rank by noise.
+  std::optional<std::vector<float>> statement_vector(const Statement& s) const {
+    if (!s.embedding_vector || s.embedding_vector->empty()) return std::nullopt;
+    if (options.embedder) {
+      const std::size_t dimension = options.embedder->dimension();
+      if (dimension != 0 && s.embedding_vector->size() != dimension) return std::nullopt;
+      if (!s.embedding_model.empty() && s.embedding_model != options.embedder->model())
+        return std::nullopt;
+    }
+    return *s.embedding_vector;
+  }
+
+  // Applies statements (all of the index's owner) to its statement corpus.
+  void apply_statements(OwnerIndex& index, std::span<const Statement> statements) {
+    if (statements.empty()) return;
+    std::vector<std::optional<std::vector<float>>> vectors;
+    vectors.reserve(statements.size());
+    std::size_t first_size = 0;
+    for (const Statement& s : statements) {
+      vectors.push_back(statement_vector(s));
+      if (first_size == 0 && vectors.back()) first_size = vectors.back()->size();
+    }
+    VectorIndexOptions vo = options.vectors;
+    vo.dimension = vector_dimension(first_size);
+    index.statements.upsert(statements, vectors, vo);
   }
 
   // Vectors for raw events waiting for their episode (none without an embedder): found by
@@ -301,6 +342,8 @@ struct RetrievalService::Impl {
     }
     const std::size_t raw = raws.size();
     apply_raw_vectors(*index, raw_vectors_for(raws));
+    std::erase_if(data.statements, [&](const Statement& s) { return s.owner_id != owner_id; });
+    apply_statements(*index, data.statements);
     loads.fetch_add(1);
     if (episodes_out) *episodes_out = eps.size();
     if (raw_out) *raw_out = raw;
@@ -495,6 +538,7 @@ struct RetrievalService::Impl {
     SearchResponse response;
     response.query_terms = tokenizer->tokenize(query);
     const bool raw = o.corpus == SearchCorpus::kRawEvents;
+    const bool statements = o.corpus == SearchCorpus::kStatements;
     // The query vector, embedded outside any lock.
     std::optional<std::vector<float>> qv = o.query_vector;
     if (o.mode != SearchMode::kBm25 && !qv) {
@@ -513,8 +557,9 @@ struct RetrievalService::Impl {
     }
     o.context.validate();
     // With context scoring, the first ranking keeps more hits than asked for.
+    const bool in_context = o.context.enabled() && !statements;
     const std::size_t first_k =
-        o.context.enabled()
+        in_context
             ? std::max(o.k, std::min(kMaxK, o.context.candidates == 0
                                                 ? std::max<std::size_t>(200, 10 * o.k)
                                                 : o.context.candidates))
@@ -525,15 +570,20 @@ struct RetrievalService::Impl {
             : first_k;
     auto result = read(owner_id, [&](const OwnerIndex& index) {
       SearchResponse r;
-      const Bm25Index& bm25 = raw ? index.raw_events : index.episodes;
-      const std::optional<VectorIndex>& vectors = raw ? index.raw_vectors : index.vectors;
+      const Bm25Index& bm25 =
+          statements ? index.statements.bm25() : raw ? index.raw_events : index.episodes;
+      const VectorIndex* vectors = statements ? index.statements.vectors()
+                                   : raw      ? (index.raw_vectors ? &*index.raw_vectors : nullptr)
+                                              : (index.vectors ? &*index.vectors : nullptr);
+      const SearchFilter filter =
+          statements ? index.statements.search_filter(o.filter, o.statements) : o.filter;
       const bool vectors_usable = qv && vectors && vectors->size() > 0;
       SearchMode mode = o.mode;
       if (mode == SearchMode::kHybrid && !vectors_usable) mode = SearchMode::kBm25;
       r.mode = mode;
       std::vector<ScoredDocument> text_hits, vector_hits;
       if (mode != SearchMode::kVector) {
-        text_hits = bm25.search_terms(response.query_terms, candidates, o.filter);
+        text_hits = bm25.search_terms(response.query_terms, candidates, filter);
       }
       if (qv && vectors && qv->size() != vectors->dimension()) {
         throw ValidationError("query_vector", "has " + std::to_string(qv->size()) +
@@ -541,7 +591,11 @@ struct RetrievalService::Impl {
                                                   std::to_string(vectors->dimension()));
       }
       if (mode != SearchMode::kBm25 && vectors_usable) {
-        vector_hits = vectors->search(*qv, candidates, o.filter);
+        vector_hits = vectors->search(*qv, candidates, filter);
+        if (o.vector_floor) {
+          std::erase_if(vector_hits,
+                        [&](const ScoredDocument& d) { return d.score <= *o.vector_floor; });
+        }
       }
       if (mode == SearchMode::kHybrid) {
         r.hits = fuse_rrf(text_hits, vector_hits, first_k, o.fusion);
@@ -556,7 +610,7 @@ struct RetrievalService::Impl {
           h.word_count = info->word_count;
         }
       }
-      if (o.context.enabled()) {
+      if (in_context) {
         r.hits = rescore_in_context(std::move(r.hits), raw ? nullptr : &index.episode_timeline,
                                     o.context, o.k);
       }
@@ -640,6 +694,55 @@ bool RetrievalService::remove_raw_event(const std::string& owner_id, const std::
     if (index.raw_vectors) index.raw_vectors->remove(data_id);
     return index.raw_events.remove(data_id);
   });
+}
+
+void RetrievalService::index_statements(const std::string& owner_id,
+                                        std::span<const Statement> statements) {
+  check_owner(owner_id);
+  for (const Statement& s : statements) {
+    if (s.statement_id.empty()) throw ValidationError("statement_id", "is required");
+    if (s.owner_id != owner_id) {
+      throw ValidationError("owner_id", "of statement \"" + s.statement_id + "\" is \"" +
+                                            s.owner_id + "\", not \"" + owner_id + "\"");
+    }
+  }
+  if (statements.empty() || impl_->skips_writes_for(owner_id)) return;  // its load reads them
+  impl_->write_if_resident(owner_id, [&](Impl::OwnerIndex& index) {
+    impl_->apply_statements(index, statements);
+  });
+}
+
+std::size_t RetrievalService::remove_statements(const std::string& owner_id,
+                                                std::span<const std::string> statement_ids) {
+  check_owner(owner_id);
+  return impl_->write(owner_id, [&](Impl::OwnerIndex& index) {
+    std::size_t removed = 0;
+    for (const std::string& id : statement_ids) removed += index.statements.remove(id) ? 1 : 0;
+    return removed;
+  });
+}
+
+std::vector<std::optional<Statement>> RetrievalService::statements(
+    const std::string& owner_id, std::span<const std::string> statement_ids) {
+  check_owner(owner_id);
+  auto found = impl_->read(owner_id, [&](const Impl::OwnerIndex& index) {
+    std::vector<std::optional<Statement>> out(statement_ids.size());
+    for (std::size_t i = 0; i < statement_ids.size(); ++i) {
+      if (const Statement* s = index.statements.find(statement_ids[i])) out[i] = *s;
+    }
+    return out;
+  });
+  return found ? std::move(*found) : std::vector<std::optional<Statement>>(statement_ids.size());
+}
+
+std::vector<ScoredDocument> RetrievalService::nearest_statements(const std::string& owner_id,
+                                                                 std::span<const float> vector,
+                                                                 std::size_t k) {
+  check_owner(owner_id);
+  auto found = impl_->read(owner_id, [&](const Impl::OwnerIndex& index) {
+    return index.statements.nearest_current(vector, k);
+  });
+  return found ? std::move(*found) : std::vector<ScoredDocument>{};
 }
 
 SearchResponse RetrievalService::search(const std::string& owner_id, std::string_view query,
@@ -808,6 +911,7 @@ RetrievalStats RetrievalService::stats() const {
     s.episodes += slot->index->episodes.size();
     s.raw_events += slot->index->raw_events.size();
     if (slot->index->vectors) s.vectors += slot->index->vectors->size();
+    s.statements += slot->index->statements.size();
     s.memory_bytes += slot->index->approximate_bytes();
   }
   s.loads = impl_->loads.load();

@@ -4,7 +4,10 @@
 // message is searchable the moment it is stored), a vector index over episode embeddings and,
 // with an embedder, one over the raw events still waiting for their episode (found by meaning
 // before the episode exists; embedded when indexed and again when the owner is loaded: they
-// are few, and once built the episode's stored vector carries their meaning).
+// are few, and once built the episode's stored vector carries their meaning). A third corpus
+// holds the owner's statements (semantic memory): BM25 over their content and a vector index
+// over their stored vectors, every version kept with its validity so that "current" and
+// "as of" are filters (SearchCorpus::kStatements).
 //
 // Stored episode vectors are indexed as they are; a vector of another model or dimension than
 // the embedder's is refused with a ConfigError naming both (`nemori reembed` fixes the store).
@@ -40,6 +43,7 @@
 
 #include "nemori/core/episode.h"
 #include "nemori/core/raw_event.h"
+#include "nemori/core/statement.h"
 #include "nemori/retrieval/bm25_index.h"
 #include "nemori/retrieval/context_scoring.h"
 #include "nemori/retrieval/embedding.h"
@@ -58,6 +62,10 @@ struct OwnerData {
   /// episodes whose metadata.source_data_ids is empty (episodes with source_data_ids use those),
   /// limited to `raw_events` and in their time order, as raw_ids_for_episode gives it.
   std::vector<std::pair<std::string, std::string>> links;
+  /// Every statement of the owner, current and closed, with its source_episode_ids (e.g.
+  /// SemanticMemoryRepository::search with StatementState::kAll). Indexed as
+  /// index_statements() does.
+  std::vector<Statement> statements;
 };
 
 /// Reads one owner's data, e.g. from EpisodeRepository::by_owner and RawDataRepository::search.
@@ -95,6 +103,19 @@ struct RetrievalOptions {
 enum class SearchCorpus {
   kEpisodes,   ///< Episodes (BM25, vector or hybrid).
   kRawEvents,  ///< Raw events such as chat messages (vectors: the unprocessed ones only).
+  /// Statements: BM25 over content (title field = subject, keyword = category) and their
+  /// stored vectors. SearchFilter applies to them as: since/until on valid_from, types =
+  /// category names, ids = statement ids; SearchOptions::statements picks the versions.
+  kStatements,
+};
+
+/// Which versions of an owner's statements a search over SearchCorpus::kStatements ranks.
+struct StatementFilter {
+  /// Closed (superseded) statements are ranked too; false: current ones only. Ignored when
+  /// as_of is set.
+  bool include_superseded = false;
+  /// Only statements valid at this instant (valid_from <= t < valid_to), closed ones included.
+  std::optional<Timestamp> as_of;
 };
 
 /// One search request's settings.
@@ -113,8 +134,13 @@ struct SearchOptions {
   std::size_t candidates = 0;
   /// Use this query embedding instead of calling the embedder.
   std::optional<std::vector<float>> query_vector;
-  /// Re-rank by context in time (episodes: neighbours and sitting; raw events: sitting only).
+  /// Re-rank by context in time (episodes: neighbours and sitting; raw events: sitting only;
+  /// statements: not applied).
   ContextScoringOptions context;
+  /// SearchCorpus::kStatements only: which versions are ranked (default: current ones).
+  StatementFilter statements;
+  /// Vector hits with a cosine at or below this are dropped before fusion (nullopt: none are).
+  std::optional<double> vector_floor;
 };
 
 /// The answer to a search.
@@ -133,6 +159,7 @@ struct RetrievalStats {
   std::size_t episodes = 0;         ///< Episodes indexed in resident owners.
   std::size_t raw_events = 0;       ///< Raw events indexed in resident owners.
   std::size_t vectors = 0;          ///< Episode vectors in resident owners.
+  std::size_t statements = 0;       ///< Statements (every version) in resident owners.
   std::size_t memory_bytes = 0;     ///< Approximate heap memory of resident indexes.
   std::uint64_t loads = 0;          ///< Owner loads since start.
   std::uint64_t evictions = 0;      ///< Owner evictions since start.
@@ -197,7 +224,30 @@ class RetrievalService {
   /// Removes a raw event. Returns false when it was not indexed.
   bool remove_raw_event(const std::string& owner_id, const std::string& data_id);
 
-  /// Ranks the owner's episodes (or raw events) for `query`. An unknown owner, or a query
+  /// Indexes statements of `owner_id` for SearchCorpus::kStatements, each replacing an older
+  /// version with its id: BM25 over content (subject as title, category as keyword), the
+  /// stored embedding_vector when there is one (statements are never embedded here; one of
+  /// another model or dimension than the embedder's is left out, so that statement is found
+  /// by BM25 only), and a copy (statements()). Throws ValidationError (empty owner or id, a
+  /// statement of another owner, a vector whose dimension differs from the owner's statement
+  /// vectors) or what the loader throws; nothing changes then.
+  void index_statements(const std::string& owner_id, std::span<const Statement> statements);
+  /// Removes statements from the owner's index. Returns how many were indexed. Throws
+  /// ValidationError on an empty owner, or what the loader throws.
+  std::size_t remove_statements(const std::string& owner_id,
+                                std::span<const std::string> statement_ids);
+  /// The indexed copies of these statements (with sources and vector), in the same order;
+  /// nullopt for ids not indexed. Throws as episodes().
+  std::vector<std::optional<Statement>> statements(const std::string& owner_id,
+                                                   std::span<const std::string> statement_ids);
+  /// The owner's `k` current statements with a vector nearest to `vector` by cosine (exact
+  /// scan, whatever the index size), best first, ties by id; the score is the cosine. Empty
+  /// when the owner has no statement vector. Throws ValidationError (empty owner, a vector of
+  /// another dimension than the owner's statement vectors), or what the loader throws.
+  std::vector<ScoredDocument> nearest_statements(const std::string& owner_id,
+                                                 std::span<const float> vector, std::size_t k);
+
+  /// Ranks the owner's episodes (or raw events, or statements) for `query`. An unknown owner, or a query
   /// without terms in BM25 mode, gives no hits. Throws ValidationError (empty owner, k outside
   /// 1..10000, query_vector of the wrong dimension), ConfigError
   /// (vector mode with no embedder and no query_vector), LlmError (embedder), or what the
