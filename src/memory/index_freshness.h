@@ -1,8 +1,8 @@
 // Keeps an owner's resident search index in step with writes made elsewhere: by another process
 // on the same PostgreSQL database, or by another MemorySystem on the same DuckDB file.
 //
-// The watermark of an owner is the number of its raw events and of its episodes in storage (two
-// indexed counts, no schema of its own). The loader records the watermark it read just before
+// The watermark of an owner is the number of its raw events, of its episodes and of its
+// statements in storage (three indexed counts, no schema of its own). The loader records the watermark it read just before
 // loading the owner; writes this MemorySystem makes add what they stored to it. Before a read
 // of a resident owner's index, at most once per `interval`, the watermark is read again: when
 // it differs from the recorded one, someone else wrote, and the owner is evicted so that the
@@ -29,14 +29,15 @@
 
 namespace nemori::detail {
 
-/// How many raw events and episodes an owner has in storage.
+/// How many raw events, episodes and statements an owner has in storage.
 struct OwnerWatermark {
   std::size_t raw_events = 0;
   std::size_t episodes = 0;
+  std::size_t statements = 0;  ///< Every state; 0 on a backend without statements.
   bool operator==(const OwnerWatermark&) const = default;
 };
 
-/// Reads the owner's watermark (two counts). Throws what the storage throws.
+/// Reads the owner's watermark (three counts). Throws what the storage throws.
 OwnerWatermark read_watermark(Storage& storage, const std::string& owner_id);
 
 class IndexFreshness {
@@ -52,7 +53,11 @@ class IndexFreshness {
   /// with the recorded one and evicts the owner on a difference. Throws what the storage throws.
   void before_read(const std::string& owner_id);
   /// This MemorySystem stored (and indexed) that many new raw events and episodes of the owner.
-  void wrote(const std::string& owner_id, std::size_t raw_events, std::size_t episodes);
+  void wrote(const std::string& owner_id, std::size_t raw_events, std::size_t episodes,
+             std::size_t statements = 0);
+  /// This MemorySystem deleted that many episodes and statements of the owner (and updated the
+  /// index).
+  void removed(const std::string& owner_id, std::size_t episodes, std::size_t statements);
   /// The owner was deleted or dropped from the index.
   void forget(const std::string& owner_id);
 

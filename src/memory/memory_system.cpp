@@ -507,6 +507,116 @@ std::vector<Episode> MemorySystem::list_episodes(const std::string& owner_id, st
   return storage_->episodes().by_owner(owner_id, limit, offset).episodes;
 }
 
+EpisodeDeletion MemorySystem::delete_episode(const std::string& owner_id,
+                                             const std::string& episode_id) {
+  require_owner(owner_id);
+  std::lock_guard lock(owner_mutex(owner_id));
+  EpisodeDeletion result;
+  const auto episode = storage_->episodes().get(episode_id);
+  if (!episode || episode->owner_id != owner_id) return result;
+  // The statements the deletion may touch: those the episode supports and those they closed.
+  std::vector<std::string> touched;
+  if (statements_supported()) {
+    StatementQuery supported;
+    supported.owner_ids = {owner_id};
+    supported.state = StatementState::kAll;
+    supported.source_episode_id = episode_id;
+    for (const Statement& s : storage_->statements().search(supported).statements) {
+      touched.push_back(s.statement_id);
+      for (const Statement& h : storage_->statements().history(s.statement_id)) {
+        if (h.superseded_by == s.statement_id) touched.push_back(h.statement_id);
+      }
+    }
+  }
+  WriteBatch batch;
+  batch.delete_episodes = {episode_id};
+  WriteBatchResult applied;
+  try {
+    applied = storage_->apply(batch);
+  } catch (const NotFoundError&) {
+    return result;  // deleted meanwhile by another process
+  }
+  result.deleted = applied.episodes_deleted > 0;
+  result.statements_removed = applied.statements_removed;
+  result.statements_reopened = applied.statements_reopened;
+  retrieval_->remove_episode(owner_id, episode_id);
+  refresh_statements(owner_id, touched);
+  freshness_->removed(owner_id, applied.episodes_deleted, applied.statements_removed);
+  return result;
+}
+
+void MemorySystem::refresh_statements(const std::string& owner_id,
+                                      std::span<const std::string> ids) {
+  if (ids.empty()) return;
+  // The owner's next read reloads it from storage, statements included.
+  retrieval_->evict(owner_id);
+  freshness_->forget(owner_id);
+}
+
+bool MemorySystem::statements_supported() {
+  try {
+    storage_->statements();
+    return true;
+  } catch (const UnsupportedBackendError&) {
+    return false;
+  }
+}
+
+StatementSearchResult MemorySystem::list_statements(const std::string& owner_id,
+                                                    StatementQuery query) {
+  require_owner(owner_id);
+  query.owner_ids = {owner_id};
+  return storage_->statements().search(query);
+}
+
+std::optional<Statement> MemorySystem::get_statement(const std::string& owner_id,
+                                                     const std::string& statement_id) {
+  require_owner(owner_id);
+  auto s = storage_->statements().get(statement_id);
+  if (!s || s->owner_id != owner_id) return std::nullopt;
+  return s;
+}
+
+std::vector<Statement> MemorySystem::statement_history(const std::string& owner_id,
+                                                       const std::string& statement_id) {
+  if (!get_statement(owner_id, statement_id)) return {};
+  std::vector<Statement> chain = storage_->statements().history(statement_id);
+  std::erase_if(chain, [&](const Statement& s) { return s.owner_id != owner_id; });
+  return chain;
+}
+
+StatementDeletion MemorySystem::delete_statement(const std::string& owner_id,
+                                                 const std::string& statement_id) {
+  require_owner(owner_id);
+  std::lock_guard lock(owner_mutex(owner_id));
+  StatementDeletion result;
+  if (!get_statement(owner_id, statement_id)) return result;
+  std::vector<std::string> closed;  // what it closed: reopened by the removal
+  for (const Statement& s : storage_->statements().history(statement_id)) {
+    if (s.superseded_by == statement_id) closed.push_back(s.statement_id);
+  }
+  result.deleted = storage_->statements().remove(statement_id);
+  if (!result.deleted) return result;
+  for (auto& s : storage_->statements().get_batch(closed)) {
+    if (s && s->owner_id == owner_id) result.reopened.push_back(std::move(*s));
+  }
+  std::vector<std::string> touched = closed;
+  touched.push_back(statement_id);
+  refresh_statements(owner_id, touched);
+  freshness_->removed(owner_id, 0, 1);
+  return result;
+}
+
+SemanticStatus MemorySystem::semantic_status() const {
+  const auto mode = [this](bool enabled) -> std::string {
+    if (!config_.llm.chat) return "off (LLM-free)";
+    if (!embedder_) return "off (needs an embedding model)";
+    if (!enabled) return "off (disabled)";
+    return "on";
+  };
+  return SemanticStatus{mode(config_.semantic.enabled), mode(config_.merging.enabled)};
+}
+
 OwnerDeletion MemorySystem::delete_owner(const std::string& owner_id) {
   require_owner(owner_id);
   std::lock_guard lock(owner_mutex(owner_id));

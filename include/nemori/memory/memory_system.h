@@ -32,6 +32,7 @@
 
 #include "nemori/core/episode.h"
 #include "nemori/core/message.h"
+#include "nemori/core/statement.h"
 #include "nemori/episodes/episode_generator.h"
 #include "nemori/episodes/segmenter.h"
 #include "nemori/llm/config.h"
@@ -136,6 +137,15 @@ struct MemorySearchRequest {
   /// the best hit of the same sitting (retrieval/context_scoring.h). On by default: it raised
   /// LoCoMo evidence recall at 1000 words (docs/retrieval.md); both weights 0 turn it off.
   ContextScoringOptions context = default_context_scoring();
+  /// Statements (semantic memory) to return beside the episodes, ranked separately: current
+  /// ones unless `as_of` or `include_superseded` says otherwise. 0: none.
+  std::size_t statement_limit = 10;
+  /// Stop adding statements once their words would exceed this budget (0 = no budget).
+  std::size_t statement_word_budget = 0;
+  /// Statements valid at this instant (valid_from <= t < valid_to), superseded ones included.
+  std::optional<Timestamp> as_of;
+  /// Every version of a fact: superseded statements are ranked too (ignored with `as_of`).
+  bool include_superseded = false;
 };
 
 /// One episode found, with its scores and evidence.
@@ -152,10 +162,23 @@ struct MemoryHit {
   std::size_t words = 0;
 };
 
+/// One statement found, with its scores.
+struct StatementHit {
+  Statement statement;      ///< With its source_episode_ids.
+  double score = 0;         ///< Final (fused) score.
+  double bm25_score = 0;    ///< 0 when BM25 did not rank it.
+  double vector_score = 0;  ///< 0 when vectors did not rank it.
+  bool current = true;      ///< statement.current(): not superseded nor closed.
+  std::size_t words = 0;    ///< Whitespace-separated words of its content.
+};
+
 /// The answer to a search.
 struct MemorySearchResponse {
   std::vector<MemoryHit> hits;
   std::size_t words = 0;  ///< Words in all returned episodes (title + content).
+  /// Statements of the owner for the query, best first (MemorySearchRequest::statement_limit).
+  std::vector<StatementHit> statements;
+  std::size_t statement_words = 0;  ///< Words in all returned statements.
   double took_ms = 0;     ///< Time spent, the query's embedding included.
   double embed_ms = 0;    ///< Of which embedding the query (0 when not embedded).
 };
@@ -196,6 +219,36 @@ struct ProcessResult {
   std::size_t episodes = 0;    ///< Episodes written.
   /// Events of the open newest segment left pending (NewestSegment::kKeepOpen only).
   std::size_t left_open = 0;
+  /// Episodes the semantic pass finished (done or dropped; retried ones are not counted).
+  std::size_t semantic_episodes = 0;
+  std::size_t statements_added = 0;  ///< New statements stored by the semantic pass.
+  std::size_t merges = 0;            ///< Episode pairs merged into one.
+};
+
+/// What a process() call does beyond building episodes, and why (MemorySystem::semantic_status).
+struct SemanticStatus {
+  /// "on", "off (LLM-free)", "off (needs an embedding model)" or "off (disabled)".
+  std::string semantic;
+  /// The same for episode merging.
+  std::string merging;
+  bool semantic_on() const { return semantic == "on"; }
+  bool merging_on() const { return merging == "on"; }
+};
+
+/// What MemorySystem::delete_statement did.
+struct StatementDeletion {
+  bool deleted = false;  ///< False when the owner has no statement with that id.
+  /// Statements the deleted one had closed, now current again (as they are stored now).
+  std::vector<Statement> reopened;
+};
+
+/// What MemorySystem::delete_episode did.
+struct EpisodeDeletion {
+  bool deleted = false;  ///< False when the owner has no episode with that id.
+  /// Statements no other episode supported, removed with it.
+  std::size_t statements_removed = 0;
+  /// Statements those had closed, reopened.
+  std::size_t statements_reopened = 0;
 };
 
 /// The memory engine. Create with open().
@@ -264,8 +317,28 @@ class MemorySystem {
   /// The owner's episodes, newest first.
   std::vector<Episode> list_episodes(const std::string& owner_id, std::size_t limit,
                                      std::size_t offset);
-  /// Deletes everything of the owner: raw events, episodes, links and index entries.
+  /// Deletes everything of the owner: raw events, episodes, links, statements and index entries.
   OwnerDeletion delete_owner(const std::string& owner_id);
+  /// Deletes one episode of the owner with its links, semantic progress and source rows, and
+  /// every statement no other episode supports (reopening what those closed), in one
+  /// transaction; then updates the indexes. Another owner's id is not found (deleted = false).
+  EpisodeDeletion delete_episode(const std::string& owner_id, const std::string& episode_id);
+
+  /// The owner's statements matching `query` (its owner_ids are replaced by the owner).
+  /// Throws ValidationError on an invalid query, what the storage throws.
+  StatementSearchResult list_statements(const std::string& owner_id, StatementQuery query);
+  /// The owner's statement with this id, or nullopt (also when it belongs to another owner).
+  std::optional<Statement> get_statement(const std::string& owner_id,
+                                         const std::string& statement_id);
+  /// The statement and every statement linked to it through superseded_by, oldest first. Empty
+  /// when the owner has no statement with this id.
+  std::vector<Statement> statement_history(const std::string& owner_id,
+                                           const std::string& statement_id);
+  /// Deletes the owner's statement and reopens what it had closed (in storage and index).
+  /// Another owner's id is not found (deleted = false).
+  StatementDeletion delete_statement(const std::string& owner_id, const std::string& statement_id);
+  /// Whether process() runs the semantic pass and merging, and if not why.
+  SemanticStatus semantic_status() const;
 
   /// The underlying storage.
   Storage& storage() { return *storage_; }
@@ -283,6 +356,11 @@ class MemorySystem {
   /// The mode a search runs in: `asked`, else hybrid with an embedder and BM25 without.
   /// Throws ConfigError for vector or hybrid without an embedder.
   SearchMode search_mode(std::optional<SearchMode> asked) const;
+  /// False when the backend has no statement repository (Storage::statements() unsupported).
+  bool statements_supported();
+  /// Brings the index's copies of these statements of the owner in line with storage: each
+  /// stored one re-indexed (sources, validity), each gone removed.
+  void refresh_statements(const std::string& owner_id, std::span<const std::string> ids);
   /// Re-ranks episode hits with the rank of each episode's best raw message (RRF, k = 60).
   void fuse_message_evidence(const MemorySearchRequest& request, SearchResponse& found);
 
