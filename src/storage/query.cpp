@@ -1,6 +1,7 @@
 #include "nemori/storage/query.h"
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 
 #include "nemori/core/error.h"
@@ -128,6 +129,31 @@ void validate(const EpisodeQuery& query) {
   }
   validate_recent_hours(query.recent_hours);
   if (query.full_text) validate_text(*query.full_text, "full_text");
+}
+
+void validate(const StatementQuery& query) {
+  validate_strings(query.statement_ids, "statement_ids");
+  for (std::size_t i = 0; i < query.owner_ids.size(); ++i) {
+    if (query.owner_ids[i].empty()) {
+      throw ValidationError("owner_ids[" + std::to_string(i) + "]",
+                            "must not be empty (leave owner_ids empty for every owner)");
+    }
+  }
+  validate_strings(query.owner_ids, "owner_ids");
+  if (query.as_of) validate_timestamp(*query.as_of, "as_of");
+  if (query.text_contains) validate_text(*query.text_contains, "text_contains");
+  if (query.source_episode_id) {
+    if (query.source_episode_id->empty())
+      throw ValidationError("source_episode_id", "must not be empty when set");
+    validate_text(*query.source_episode_id, "source_episode_id");
+  }
+  // limit = 0 is a count (an empty page with the exact total), as for episodes. Both bounds
+  // must fit the signed 64-bit integers SQL backends bind them as.
+  constexpr std::size_t kMaxBound = static_cast<std::size_t>(INT64_MAX);
+  if (query.limit && *query.limit > kMaxBound)
+    throw ValidationError("limit", "must be at most " + std::to_string(kMaxBound));
+  if (query.offset > kMaxBound)
+    throw ValidationError("offset", "must be at most " + std::to_string(kMaxBound));
 }
 
 }  // namespace nemori
