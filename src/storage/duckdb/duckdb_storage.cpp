@@ -26,10 +26,44 @@ std::size_t to_size(std::int64_t n) {
   return n < 0 ? 0 : static_cast<std::size_t>(n);
 }
 
+// The StorageStats fields of semantic memory: statements, sources, merges, progress, usage.
+void semantic_stats(Connection& connection, StorageStats& stats) {
+  Result totals = connection.run(
+      "SELECT "
+      "(SELECT count(*) FROM statements WHERE valid_to IS NULL), "
+      "(SELECT count(*) FROM statements WHERE valid_to IS NOT NULL), "
+      "(SELECT count(*) FROM statement_sources), "
+      "(SELECT count(*) FROM episodes WHERE "
+      "json_extract(event_metadata, '/custom_fields/merged_from') IS NOT NULL), "
+      "(SELECT coalesce(sum(semantic_calls), 0)::BIGINT FROM semantic_progress), "
+      "(SELECT coalesce(sum(semantic_tokens), 0)::BIGINT FROM semantic_progress), "
+      "(SELECT coalesce(sum(merge_calls), 0)::BIGINT FROM semantic_progress), "
+      "(SELECT coalesce(sum(merge_tokens), 0)::BIGINT FROM semantic_progress)");
+  totals.for_each_row([&](const Chunk& chunk, idx_t row) {
+    stats.statements_current = to_size(chunk.int64(0, row));
+    stats.statements_superseded = to_size(chunk.int64(1, row));
+    stats.statement_sources = to_size(chunk.int64(2, row));
+    stats.merged_episodes = to_size(chunk.int64(3, row));
+    stats.semantic_usage["semantic_calls"] = static_cast<std::uint64_t>(chunk.int64(4, row));
+    stats.semantic_usage["semantic_tokens"] = static_cast<std::uint64_t>(chunk.int64(5, row));
+    stats.semantic_usage["merge_calls"] = static_cast<std::uint64_t>(chunk.int64(6, row));
+    stats.semantic_usage["merge_tokens"] = static_cast<std::uint64_t>(chunk.int64(7, row));
+  });
+  Result categories =
+      connection.run("SELECT category, count(*) FROM statements GROUP BY category");
+  categories.for_each_row([&](const Chunk& chunk, idx_t row) {
+    stats.statements_by_category[std::string(chunk.text(0, row))] = to_size(chunk.int64(1, row));
+  });
+  Result states = connection.run("SELECT state, count(*) FROM semantic_progress GROUP BY state");
+  states.for_each_row([&](const Chunk& chunk, idx_t row) {
+    stats.semantic_progress[std::string(chunk.text(0, row))] = to_size(chunk.int64(1, row));
+  });
+}
+
 }  // namespace
 
 DuckDbStorage::DuckDbStorage(const StorageConfig& config)
-    : ctx_(config), raw_(ctx_), episodes_(ctx_) {}
+    : ctx_(config), raw_(ctx_), episodes_(ctx_), statements_(ctx_) {}
 
 DuckDbStorage::~DuckDbStorage() {
   ctx_.close();
@@ -39,8 +73,9 @@ OwnerDeletion DuckDbStorage::delete_owner(const std::string& owner_id) {
   if (owner_id.empty()) {
     throw ValidationError("owner_id", "is required (delete_owner never means every owner)");
   }
-  // Links of the owner's episodes, links from other owners' episodes to its raw events, its
-  // episodes and raw events: one transaction (write_batch.cpp).
+  // Its statements, their sources and its progress rows, links of the owner's episodes, links
+  // from other owners' episodes to its raw events, its episodes and raw events: one
+  // transaction (write_batch.cpp).
   WriteBatch batch;
   batch.delete_owners.push_back(owner_id);
   return apply(batch).deleted;
@@ -165,6 +200,7 @@ StorageStats DuckDbStorage::stats() {
     levels.for_each_row([&](const Chunk& chunk, idx_t row) {
       stats.episodes_by_level[chunk.int32(0, row)] = to_size(chunk.int64(1, row));
     });
+    semantic_stats(connection, stats);
     Result memory = connection.run(
         "SELECT coalesce(sum(memory_usage_bytes), 0)::BIGINT, "
         "coalesce(sum(memory_usage_bytes) FILTER (WHERE tag = 'ART_INDEX'), 0)::BIGINT "

@@ -1,4 +1,5 @@
-// The DuckDB Storage: one database file holding raw events, episodes and their links.
+// The DuckDB Storage: one database file holding raw events, episodes, their links, statements
+// and the semantic pass's progress.
 #pragma once
 
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include "nemori/storage/repository.h"
 #include "storage/duckdb/episode_repository.h"
 #include "storage/duckdb/raw_data_repository.h"
+#include "storage/duckdb/statement_repository.h"
 #include "storage/duckdb/store_context.h"
 
 namespace nemori::detail::duck {
@@ -26,7 +28,10 @@ class DuckDbStorage final : public Storage {
   RawDataRepository& raw_data() override { return raw_; }
   /// The episode repository.
   EpisodeRepository& episodes() override { return episodes_; }
-  /// Links, episodes and raw events of the owner, one transaction.
+  /// The statement repository.
+  SemanticMemoryRepository& statements() override { return statements_; }
+  /// Statements, sources, progress, links, episodes and raw events of the owner, one
+  /// transaction.
   OwnerDeletion delete_owner(const std::string& owner_id) override;
   /// Checks and writes the whole batch in one transaction (write_batch.cpp).
   WriteBatchResult apply(const WriteBatch& batch) override;
@@ -54,6 +59,7 @@ class DuckDbStorage final : public Storage {
   StoreContext ctx_;
   DuckDbRawDataRepository raw_;
   DuckDbEpisodeRepository episodes_;
+  DuckDbSemanticMemoryRepository statements_;
 };
 
 }  // namespace nemori::detail::duck

@@ -21,6 +21,14 @@ class EngineError : public StorageError {
   duckdb_error_type type() const noexcept { return type_; }
   /// True for a violated PRIMARY KEY / UNIQUE / NOT NULL constraint.
   bool is_constraint_violation() const noexcept { return type_ == DUCKDB_ERROR_CONSTRAINT; }
+  /// True for a COMMIT refused with "write-write conflict on key": a key that was deleted (or
+  /// moved by an update of an indexed or list column) once before is deleted again while a
+  /// transaction older than the first deletion still runs. Writers are serialised, so this
+  /// comes only from such old readers.
+  bool is_key_write_conflict() const noexcept {
+    return type_ == DUCKDB_ERROR_TRANSACTION &&
+           std::string_view(what()).find("write-write conflict on key") != std::string_view::npos;
+  }
 
  private:
   duckdb_error_type type_;

@@ -21,7 +21,10 @@ namespace nemori::detail::duck {
 /// meanwhile. So when a write fails with a constraint violation, `explain()` is called
 /// (outside the write): it throws the right error (e.g. DuplicateError) when a key really
 /// exists, and returns when none does; the write is then retried after a short pause, until
-/// the readers of the old snapshot have finished. Gives up with StorageError after ~5 s.
+/// the readers of the old snapshot have finished. The same holds for a COMMIT refused with a
+/// write-write conflict on a key (EngineError::is_key_write_conflict(): a row replaced, or
+/// updated in an indexed or list column, a second time while a reader older than the first
+/// replacement runs; docs/duckdb.md). Gives up with StorageError after ~5 s.
 template <typename Fn, typename Explain>
 void write_with_key_retry(StoreContext& ctx, Fn&& fn, Explain&& explain) {
   using std::chrono::milliseconds;
@@ -31,8 +34,13 @@ void write_with_key_retry(StoreContext& ctx, Fn&& fn, Explain&& explain) {
       ctx.write(fn);
       return;
     } catch (const EngineError& error) {
-      if (!error.is_constraint_violation()) throw;
-      explain();
+      if (error.is_key_write_conflict()) {
+        // Nothing to explain: the keys exist (they were being replaced).
+      } else if (error.is_constraint_violation()) {
+        explain();
+      } else {
+        throw;
+      }
       if (attempt == kAttempts) {
         throw StorageError(std::string(error.what()) +
                            " (a key deleted moments ago is still held by long-running reads; "

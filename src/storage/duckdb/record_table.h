@@ -16,6 +16,7 @@
 #include "storage/duckdb/key_conflicts.h"
 #include "storage/duckdb/key_lookup.h"
 #include "storage/duckdb/rows.h"
+#include "storage/duckdb/statement_cascade.h"
 #include "storage/duckdb/store_context.h"
 
 namespace nemori::detail::duck {
@@ -35,6 +36,9 @@ struct RecordTable<RawEvent> {
   static Appender appender(Connection& connection) { return raw_event_appender(connection); }
   static RawEvent decode(const Chunk& chunk, idx_t row) { return decode_raw_event(chunk, row); }
   static const std::string& key_of(const RawEvent& event) { return event.data_id; }
+  /// Nothing but links depends on a raw event.
+  static constexpr bool kHasDependents = false;
+  static void remove_dependents(Connection&, const std::vector<std::string>&) {}
 };
 
 /// episodes, keyed by episode_id.
@@ -48,6 +52,11 @@ struct RecordTable<Episode> {
   static Appender appender(Connection& connection) { return episode_appender(connection); }
   static Episode decode(const Chunk& chunk, idx_t row) { return decode_episode(chunk, row); }
   static const std::string& key_of(const Episode& episode) { return episode.episode_id; }
+  /// Statement sources, progress rows and the statements left without a source.
+  static constexpr bool kHasDependents = true;
+  static void remove_dependents(Connection& connection, const std::vector<std::string>& ids) {
+    remove_episode_dependents(connection, ids);
+  }
 };
 
 /// The ids as one list parameter (`?::VARCHAR[]`).
@@ -157,23 +166,33 @@ bool replace_record(StoreContext& ctx, const Record& record, After&& after) {
   return found;
 }
 
-/// Deletes the record stored under `id` and its links; false when there was none.
+/// Deletes the record stored under `id`, its links and what depends on it
+/// (RecordTable::remove_dependents); false when there was none.
 template <typename Record>
 bool remove_record(StoreContext& ctx, const std::string& id) {
   using Table = RecordTable<Record>;
-  return ctx.write([&](Connection& connection) {
-    connection.run("DELETE FROM episode_raw_data WHERE " + std::string(Table::kLinkColumn) + " = ?",
-                   {id});
-    return connection
-               .run("DELETE FROM " + std::string(Table::kTable) + " WHERE " +
-                        std::string(Table::kKey) + " = ?",
-                    {id})
-               .rows_changed() > 0;
-  });
+  bool removed = false;
+  // Reopening statements moves keys of the statements table (write_with_key_retry).
+  write_with_key_retry(
+      ctx,
+      [&](Connection& connection) {
+        connection.run(
+            "DELETE FROM episode_raw_data WHERE " + std::string(Table::kLinkColumn) + " = ?", {id});
+        removed = connection
+                      .run("DELETE FROM " + std::string(Table::kTable) + " WHERE " +
+                               std::string(Table::kKey) + " = ?",
+                           {id})
+                      .rows_changed() > 0;
+        if constexpr (Table::kHasDependents) {
+          if (removed) Table::remove_dependents(connection, {id});
+        }
+      },
+      [] {});
+  return removed;
 }
 
-/// Deletes the records (and their links) older than `cutoff`, of one owner or of all when
-/// `owner_id` is empty; returns how many records went.
+/// Deletes the records older than `cutoff`, of one owner or of all when `owner_id` is empty,
+/// with their links and what depends on them; returns how many records went.
 template <typename Record>
 std::size_t remove_records_before(StoreContext& ctx, Timestamp cutoff,
                                   const std::string& owner_id) {
@@ -185,13 +204,26 @@ std::size_t remove_records_before(StoreContext& ctx, Timestamp cutoff,
     params.emplace_back(owner_id);
   }
   const std::string table(Table::kTable), key(Table::kKey);
-  return ctx.write([&](Connection& connection) {
-    connection.run("DELETE FROM episode_raw_data WHERE " + std::string(Table::kLinkColumn) +
-                       " IN (SELECT " + key + " FROM " + table + " WHERE " + condition + ")",
-                   params);
-    return static_cast<std::size_t>(
-        connection.run("DELETE FROM " + table + " WHERE " + condition, params).rows_changed());
-  });
+  std::size_t removed = 0;
+  write_with_key_retry(
+      ctx,
+      [&](Connection& connection) {
+        if constexpr (Table::kHasDependents) {
+          std::vector<std::string> ids;
+          Result old =
+              connection.run("SELECT " + key + " FROM " + table + " WHERE " + condition, params);
+          old.for_each_row(
+              [&](const Chunk& chunk, idx_t row) { ids.emplace_back(chunk.text(0, row)); });
+          Table::remove_dependents(connection, ids);
+        }
+        connection.run("DELETE FROM episode_raw_data WHERE " + std::string(Table::kLinkColumn) +
+                           " IN (SELECT " + key + " FROM " + table + " WHERE " + condition + ")",
+                       params);
+        removed = static_cast<std::size_t>(
+            connection.run("DELETE FROM " + table + " WHERE " + condition, params).rows_changed());
+      },
+      [] {});
+  return removed;
 }
 
 /// COUNT(*) of one owner's records, or of all when `owner_id` is empty.

@@ -123,18 +123,6 @@ void sign_integers(json& value) {
   }
 }
 
-// Parses JSON written by this backend; a failure means the file was altered or damaged.
-json parse_stored(std::string_view text, std::string_view what, std::string_view id) {
-  try {
-    json value = json::parse(text);
-    sign_integers(value);
-    return value;
-  } catch (const std::exception& e) {
-    throw StorageError("stored " + std::string(what) + " of \"" + std::string(id) +
-                       "\" is not valid JSON (" + e.what() + "); the database may be damaged");
-  }
-}
-
 void optional_double(Appender& appender, idx_t column, const std::optional<double>& value) {
   if (value) {
     appender.float64(column, *value);
@@ -151,7 +139,22 @@ void optional_text(Appender& appender, idx_t column, const std::optional<std::st
   }
 }
 
+json parse_stored(std::string_view text, std::string_view what, std::string_view id) {
+  return parse_stored_json(text, what, id);
+}
+
 }  // namespace
+
+json parse_stored_json(std::string_view text, std::string_view what, std::string_view id) {
+  try {
+    json value = json::parse(text);
+    sign_integers(value);
+    return value;
+  } catch (const std::exception& e) {
+    throw StorageError("stored " + std::string(what) + " of \"" + std::string(id) +
+                       "\" is not valid JSON (" + e.what() + "); the database may be damaged");
+  }
+}
 
 std::string raw_event_columns(std::string_view alias) {
   return column_list(kRawSelect, alias);

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "nemori/core/episode.h"
 #include "nemori/core/raw_event.h"
 #include "storage/duckdb/appender.h"
@@ -11,6 +13,11 @@
 #include "storage/folding.h"
 
 namespace nemori::detail::duck {
+
+/// Parses JSON text this backend wrote (integers that fit come back signed, as they were
+/// built). Throws StorageError naming `what` of record `id` when it is not valid JSON (the
+/// file was altered or damaged).
+nlohmann::json parse_stored_json(std::string_view text, std::string_view what, std::string_view id);
 
 /// The columns read back for a raw event, in the order decode_raw_event expects, each
 /// prefixed with `alias` + "." when an alias is given.

@@ -76,6 +76,51 @@ const std::vector<Migration> kMigrations = {
          // NULL for vectors stored before (their model is unknown: `nemori reembed` sets it).
          "ALTER TABLE episodes ADD COLUMN embedding_model VARCHAR",
      }},
+    {3,
+     "semantic memory: statements, statement_sources, semantic_progress",
+     {
+         // metadata is JSON text; search_text is fold_case(content). Updates never change a
+         // key: only superseded_by (a non-unique index) moves, on closing and reopening.
+         R"(CREATE TABLE statements (
+              statement_id VARCHAR PRIMARY KEY,
+              owner_id VARCHAR NOT NULL,
+              category VARCHAR NOT NULL,
+              subject VARCHAR NOT NULL,
+              content VARCHAR NOT NULL,
+              confidence DOUBLE NOT NULL,
+              valid_from TIMESTAMP NOT NULL,
+              valid_to TIMESTAMP,
+              superseded_by VARCHAR,
+              recorded_at TIMESTAMP NOT NULL,
+              updated_at TIMESTAMP NOT NULL,
+              metadata VARCHAR NOT NULL,
+              embedding_vector FLOAT[],
+              embedding_model VARCHAR,
+              search_text VARCHAR NOT NULL))",
+         "CREATE INDEX ix_statements_owner_id ON statements (owner_id)",
+         "CREATE INDEX ix_statements_superseded_by ON statements (superseded_by)",
+         // added_at orders a statement's sources (the order they were added in).
+         R"(CREATE TABLE statement_sources (
+              statement_id VARCHAR NOT NULL,
+              episode_id VARCHAR NOT NULL,
+              owner_id VARCHAR NOT NULL,
+              added_at TIMESTAMP NOT NULL,
+              PRIMARY KEY (statement_id, episode_id)))",
+         "CREATE INDEX ix_statement_sources_episode_id ON statement_sources (episode_id)",
+         R"(CREATE TABLE semantic_progress (
+              episode_id VARCHAR PRIMARY KEY,
+              owner_id VARCHAR NOT NULL,
+              state VARCHAR NOT NULL,
+              attempts INTEGER NOT NULL,
+              version VARCHAR NOT NULL,
+              detail VARCHAR NOT NULL,
+              semantic_calls BIGINT NOT NULL,
+              semantic_tokens BIGINT NOT NULL,
+              merge_calls BIGINT NOT NULL,
+              merge_tokens BIGINT NOT NULL,
+              updated_at TIMESTAMP NOT NULL))",
+         "CREATE INDEX ix_semantic_progress_owner_id ON semantic_progress (owner_id)",
+     }},
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "nemori/core/utf8.h"
 #include "storage/duckdb/json_equal_function.h"
 #include "storage/duckdb/rows.h"
+#include "storage/duckdb/semantic_rows.h"
 #include "storage/filter_eval.h"
 
 namespace nemori::detail::duck {
@@ -183,6 +184,47 @@ SearchSql episode_search_sql(const EpisodeQuery& query, Timestamp now) {
 
   const std::string order_by = episode_order_by(query.sort_by, query.sort_order);
   return assemble(episode_columns(), "episodes", "episode_id", where, order_by, query.limit,
+                  query.offset);
+}
+
+SearchSql statement_search_sql(const StatementQuery& query) {
+  Where where;
+  if (!query.statement_ids.empty()) {
+    where.add("statement_id IN (SELECT unnest(?::VARCHAR[]))", query.statement_ids);
+  }
+  where.any_of("owner_id", query.owner_ids);
+  if (query.as_of) {
+    // Valid at the instant: from inclusive, to exclusive; superseded ones included.
+    where.add("valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)", *query.as_of,
+              *query.as_of);
+  } else if (query.state == StatementState::kCurrent) {
+    where.add("valid_to IS NULL");
+  } else if (query.state == StatementState::kSuperseded) {
+    where.add("valid_to IS NOT NULL");
+  }
+  if (!query.categories.empty()) {
+    where.add("list_contains(?::VARCHAR[], category)", texts(query.categories));
+  }
+  if (query.text_contains) {
+    where.add("contains(search_text, ?)", fold_case(*query.text_contains));
+  }
+  if (query.source_episode_id) {
+    where.add("statement_id IN (SELECT statement_id FROM statement_sources WHERE episode_id = ?)",
+              *query.source_episode_id);
+  }
+  std::string order_by;
+  switch (query.sort) {
+    case StatementQuery::Sort::kValidFromDesc:
+      order_by = "valid_from DESC, statement_id DESC";
+      break;
+    case StatementQuery::Sort::kValidFromAsc:
+      order_by = "valid_from ASC, statement_id ASC";
+      break;
+    case StatementQuery::Sort::kUpdatedDesc:
+      order_by = "updated_at DESC, statement_id DESC";
+      break;
+  }
+  return assemble(statement_columns(), "statements", "statement_id", where, order_by, query.limit,
                   query.offset);
 }
 

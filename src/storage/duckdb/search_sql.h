@@ -1,4 +1,5 @@
-// SQL for RawDataRepository::search and EpisodeRepository::search.
+// SQL for RawDataRepository::search, EpisodeRepository::search and
+// SemanticMemoryRepository::search.
 #pragma once
 
 #include <cstddef>
@@ -37,6 +38,9 @@ SearchSql raw_search_sql(const RawDataQuery& query, Timestamp now);
 /// SQL for an episode query (already validated, without full_text); `now` anchors
 /// recent_hours.
 SearchSql episode_search_sql(const EpisodeQuery& query, Timestamp now);
+
+/// SQL for a statement query (already validated). The page's rows come without their sources.
+SearchSql statement_search_sql(const StatementQuery& query);
 
 /// Runs `sql` on `connection` (inside the caller's read transaction, so that every statement
 /// sees one snapshot): the page, decoded row by row with decode(chunk, row), then the COUNT
