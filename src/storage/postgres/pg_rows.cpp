@@ -257,6 +257,8 @@ Episode decode_episode(const Result& r, int row, int c) {
   return e;
 }
 
+std::string epoch_micros(const std::string& column) { return micros(column); }
+
 bool storable_text(const std::string& id) {
   return id.find('\0') == std::string::npos && is_valid_utf8(id);
 }

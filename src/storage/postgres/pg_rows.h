@@ -52,6 +52,10 @@ RawEvent decode_raw(const Result& result, int row, int col = 0);
 /// Reads the episode at `row` whose select list starts at column `col`.
 Episode decode_episode(const Result& result, int row, int col = 0);
 
+/// SQL for the microseconds since the Unix epoch of a timestamptz column (exact, as int8), which
+/// from_micros() reads back.
+std::string epoch_micros(const std::string& column);
+
 /// True when `id` could be stored at all (valid UTF-8, no NUL); other ids match nothing.
 bool storable_text(const std::string& id);
 

@@ -1,6 +1,7 @@
 // The PostgreSQL schema of nemori and its versioned migrations.
 //
-// Tables (all in one schema, default `public`): raw_data, episodes, episode_raw_data and
+// Tables (all in one schema, default `public`): raw_data, episodes, episode_raw_data, the
+// semantic memory's statements, statement_sources and semantic_progress, and
 // schema_migrations; with monthly partitioning also raw_data_keys (one row per raw event, the
 // target of the link table's foreign key, since a partitioned table cannot have a unique key
 // on data_id alone). Migrations run in one transaction under a transaction-scoped advisory

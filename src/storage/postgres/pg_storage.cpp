@@ -1,5 +1,6 @@
-// The PostgreSQL backend: both repositories over a connection pool (plus an optional read
-// replica pool for searches), the schema migrations, statistics and health.
+// The PostgreSQL backend: the raw-event and episode repositories, write batches, owner
+// deletion, statistics and health, over the pools of pg_context.h; statements live in
+// pg_statements.cpp.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -17,9 +18,12 @@
 #include "storage/backends.h"
 #include "storage/filter_eval.h"
 #include "storage/postgres/pg_client.h"
+#include "storage/postgres/pg_context.h"
 #include "storage/postgres/pg_pool.h"
+#include "storage/postgres/pg_query.h"
 #include "storage/postgres/pg_rows.h"
 #include "storage/postgres/pg_schema.h"
+#include "storage/postgres/pg_statements.h"
 #include "storage/record_validation.h"
 #include "storage/write_batch.h"
 
@@ -32,53 +36,9 @@ using pg::Params;
 using pg::Pool;
 using pg::Result;
 
-// The total count behind one page of a search. It follows from the page itself unless the page
-// is full (or empty past the first page); then one count(*) runs in the same snapshot as the
-// page (a read-only REPEATABLE READ transaction, begun when the search has a limit), so that
-// the page never needs a count over every matching row the way count(*) OVER () did.
-class PageSnapshot {
- public:
-  PageSnapshot(Connection& c, std::optional<std::size_t> limit) : limit_(limit) {
-    if (limit_) tx_.emplace(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-  }
-
-  // The total for a page of `rows` rows at `offset`; ends the snapshot.
-  std::size_t total(Connection& c, int rows, std::size_t offset, const std::string& count_sql,
-                    const Params& where) {
-    const auto n = static_cast<std::size_t>(rows);
-    const bool page_full = limit_ && n >= *limit_;
-    std::size_t total = offset + n;
-    if (page_full || (n == 0 && offset > 0)) {
-      total = static_cast<std::size_t>(c.exec(count_sql, where).int64(0, 0));
-    }
-    if (tx_) tx_->commit();
-    return total;
-  }
-
- private:
-  std::optional<std::size_t> limit_;
-  std::optional<pg::Transaction> tx_;
-};
-
 double elapsed_ms(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
       .count();
-}
-
-// A size or count as a bigint parameter (nullopt stays NULL: "no limit").
-std::optional<std::int64_t> as_bigint(std::optional<std::size_t> n) {
-  if (!n) return std::nullopt;
-  constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-  return static_cast<std::int64_t>(std::min(*n, kMax));
-}
-
-std::vector<std::string> storable(std::span<const std::string> ids) {
-  std::vector<std::string> out;
-  out.reserve(ids.size());
-  for (const std::string& id : ids) {
-    if (pg::storable_text(id)) out.push_back(id);
-  }
-  return out;
 }
 
 // Folds and de-duplicates the values of a keyword/entity/topic filter.
@@ -88,30 +48,6 @@ std::vector<std::string> folded_unique(const std::vector<std::string>& items) {
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
-
-// WHERE clauses and their parameters, built together.
-class Where {
- public:
-  // Adds a parameter and returns its placeholder.
-  template <typename T>
-  std::string param(const T& value) {
-    params.add(value);
-    return params.last();
-  }
-  // Adds a condition.
-  void add(const std::string& condition) { clauses_.push_back(condition); }
-  // " WHERE a AND b" or "".
-  std::string sql() const {
-    std::string out;
-    for (std::size_t i = 0; i < clauses_.size(); ++i)
-      out += (i == 0 ? " WHERE " : " AND ") + clauses_[i];
-    return out;
-  }
-  Params params;
-
- private:
-  std::vector<std::string> clauses_;
-};
 
 // metadata filter: every key present with a JSON-equal value. `@>` lets the GIN index find
 // candidates (equality implies containment); jsonb equality then decides (numbers by value).
@@ -125,148 +61,6 @@ void add_metadata_filter(Where& w, const std::string& column, const nlohmann::js
 std::string direction(SortOrder order) {
   return order == SortOrder::kAsc ? " ASC" : " DESC";
 }
-
-// ---------------------------------------------------------------------------------------------
-
-// How long searches skip a read replica that could not be reached.
-constexpr auto kReplicaBackoff = std::chrono::seconds(30);
-
-// What both repositories share: pools, schema names, the partition cache.
-class PgContext {
- public:
-  explicit PgContext(const StorageConfig& config)
-      : config_(config),
-        schema_(config.schema.empty() ? "public" : config.schema),
-        q_(pg::quote_ident(schema_)),
-        primary_(pool_options(config, config.url, "primary")) {
-    if (!config.read_replica_url.empty()) {
-      replica_ = std::make_unique<Pool>(pool_options(config, config.read_replica_url, "replica"));
-    }
-  }
-
-  // Opens the first connection (reporting unreachable servers at once) and migrates.
-  void open() {
-    Pool::Lease lease = primary_.acquire("opening the storage");
-    const pg::SchemaInfo info = pg::migrate(*lease, schema_, config_.partition_raw_data_by_month);
-    partitioned_ = info.partitioned;
-    schema_version_ = info.version;
-    server_version_ = lease->server_version();
-    raw_keys_ = table(partitioned_ ? "raw_data_keys" : "raw_data");
-  }
-
-  // "schema".name
-  std::string table(const char* name) const { return q_ + "." + name; }
-  // The table whose rows stand for raw events in deletes and existence checks (cascades to the
-  // partitions and links when partitioned).
-  const std::string& raw_keys() const { return raw_keys_; }
-  bool partitioned() const { return partitioned_; }
-  const StorageConfig& config() const { return config_; }
-  const std::string& schema() const { return schema_; }
-  int schema_version() const { return schema_version_; }
-  int server_version() const { return server_version_; }
-  Pool& primary() { return primary_; }
-  Pool* replica() { return replica_.get(); }
-
-  // Runs a write on the primary.
-  template <typename F>
-  auto write(std::string_view operation, F&& f) {
-    return primary_.run(operation, false, std::forward<F>(f));
-  }
-  // Runs a read on the primary (read-your-writes), retried once after a dropped connection.
-  template <typename F>
-  auto read(std::string_view operation, F&& f) {
-    return primary_.run(operation, true, std::forward<F>(f));
-  }
-  // Runs a search on the replica when one is configured and reachable (and no
-  // read_from_primary() scope is open), else on the primary.
-  template <typename F>
-  auto search(std::string_view operation, F&& f) {
-    if (replica_ && primary_only_.load() == 0 &&
-        std::chrono::steady_clock::now().time_since_epoch().count() >= replica_retry_at_.load()) {
-      std::optional<Pool::Lease> lease;
-      try {
-        lease.emplace(replica_->acquire(operation));
-      } catch (const StorageError&) {
-        // Unreachable (or saturated): use the primary, and leave the replica alone for a while
-        // instead of paying its connect timeout on every search.
-        replica_fallbacks_.fetch_add(1);
-        replica_retry_at_.store(
-            (std::chrono::steady_clock::now() + kReplicaBackoff).time_since_epoch().count());
-      }
-      if (lease) {
-        try {
-          return f(**lease);
-        } catch (const StorageError&) {
-          if (!(*lease)->broken()) throw;
-          replica_fallbacks_.fetch_add(1);
-        }
-      }
-    }
-    return primary_.run(operation, true, std::forward<F>(f));
-  }
-
-  // Creates the monthly partitions that `timestamps` need (partitioned layout only).
-  void ensure_partitions(Connection& conn, const std::vector<Timestamp>& timestamps) {
-    if (!partitioned_) return;
-    std::vector<pg::MonthPartition> missing;
-    {
-      std::lock_guard lock(partitions_mu_);
-      std::set<long long> seen;
-      for (Timestamp t : timestamps) {
-        pg::MonthPartition p = pg::month_partition(t);
-        if (known_partitions_.count(p.key) == 0 && seen.insert(p.key).second) {
-          missing.push_back(std::move(p));
-        }
-      }
-    }
-    if (missing.empty()) return;
-    pg::ensure_partitions(conn, schema_, missing);
-    std::lock_guard lock(partitions_mu_);
-    for (const auto& p : missing) known_partitions_.insert(p.key);
-  }
-
-  std::uint64_t replica_fallbacks() const { return replica_fallbacks_.load(); }
-
-  // Sends every search to the primary while the handle lives.
-  std::shared_ptr<void> primary_only() {
-    primary_only_.fetch_add(1);
-    return std::shared_ptr<void>(static_cast<void*>(this),
-                                 [this](void*) { primary_only_.fetch_sub(1); });
-  }
-
-  void close() {
-    primary_.close();
-    if (replica_) replica_->close();
-  }
-
- private:
-  static pg::PoolOptions pool_options(const StorageConfig& config, const std::string& url,
-                                      const std::string& name) {
-    pg::PoolOptions o;
-    o.connect.url = url;
-    o.connect.connect_timeout = config.connect_timeout;
-    o.connect.statement_timeout = config.statement_timeout;
-    o.size = config.pool_size == 0 ? 1 : config.pool_size;
-    o.acquire_timeout = config.acquire_timeout;
-    o.name = name;
-    return o;
-  }
-
-  StorageConfig config_;
-  std::string schema_;
-  std::string q_;
-  Pool primary_;
-  std::unique_ptr<Pool> replica_;
-  bool partitioned_ = false;
-  int schema_version_ = 0;
-  int server_version_ = 0;
-  std::string raw_keys_;
-  std::mutex partitions_mu_;
-  std::set<long long> known_partitions_;
-  std::atomic<std::uint64_t> replica_fallbacks_{0};
-  std::atomic<std::chrono::steady_clock::rep> replica_retry_at_{0};
-  std::atomic<int> primary_only_{0};
-};
 
 // ---------------------------------------------------------------------------------------------
 // What the raw-event and episode repositories read and count alike. PgTable<Record> names a
@@ -621,8 +415,17 @@ class PgEpisodeRepository final : public EpisodeRepository {
     });
   }
 
+  // Deletes the episode with its links, progress and source rows, and the statements only it
+  // supported (reopening what they closed), in one statement.
   bool remove(const std::string& episode_id) override {
-    return remove_record<Episode>(ctx_, episode_id);
+    if (!pg::storable_text(episode_id)) return false;
+    return ctx_.write("deleting an episode", [&](Connection& c) {
+      return delete_episodes_cascading(c, ctx_,
+                                       "SELECT episode_id FROM " + ctx_.table("episodes") +
+                                           " WHERE episode_id = $1",
+                                       Params().add(episode_id))
+                 .episodes > 0;
+    });
   }
 
   EpisodeSearchResult search(const EpisodeQuery& query) override {
@@ -822,8 +625,19 @@ class PgEpisodeRepository final : public EpisodeRepository {
     });
   }
 
+  // As remove(), for every episode older than `cutoff`, in one statement.
   std::size_t cleanup_before(Timestamp cutoff, const std::string& owner_id) override {
-    return remove_records_before<Episode>(ctx_, cutoff, owner_id);
+    Where w;
+    w.add("\"timestamp\" < " + w.param(cutoff) + "::timestamptz");
+    if (!owner_id.empty()) {
+      if (!pg::storable_text(owner_id)) return 0;
+      w.add("owner_id = " + w.param(owner_id) + "::text");
+    }
+    return ctx_.write("deleting old episodes", [&](Connection& c) {
+      return delete_episodes_cascading(
+                 c, ctx_, "SELECT episode_id FROM " + ctx_.table("episodes") + w.sql(), w.params)
+          .episodes;
+    });
   }
 
   std::size_t count(const std::string& owner_id) override {
@@ -879,7 +693,8 @@ class PgEpisodeRepository final : public EpisodeRepository {
 
 class PgStorage final : public Storage {
  public:
-  explicit PgStorage(const StorageConfig& config) : ctx_(config), raw_(ctx_), episodes_(ctx_) {
+  explicit PgStorage(const StorageConfig& config)
+      : ctx_(config), raw_(ctx_), episodes_(ctx_), statements_(ctx_) {
     ctx_.open();
   }
   ~PgStorage() override { close(); }
@@ -887,6 +702,7 @@ class PgStorage final : public Storage {
   std::string backend() const override { return "postgresql"; }
   RawDataRepository& raw_data() override { return raw_; }
   EpisodeRepository& episodes() override { return episodes_; }
+  SemanticMemoryRepository& statements() override { return statements_; }
 
   OwnerDeletion delete_owner(const std::string& owner_id) override {
     if (owner_id.empty()) {
@@ -954,6 +770,7 @@ class PgStorage final : public Storage {
         result.deleted.raw_events += d.raw_events;
         result.deleted.episodes += d.episodes;
         result.deleted.links += d.links;
+        result.deleted.statements += d.statements;
       }
       std::string raw_data, key_data;
       for (std::size_t i = 0; i < batch.raw_events.size(); ++i) {
@@ -996,6 +813,7 @@ class PgStorage final : public Storage {
                    "WHERE data_id = ANY($1::text[])",
                Params().add(batch.processed_ids).add(batch.processed_version));
       }
+      apply_statement_steps(c, ctx_, batch, result);
       tx.commit();
     });
     return result;
@@ -1087,8 +905,10 @@ class PgStorage final : public Storage {
     }
   }
 
-  // Deletes an owner's raw events, episodes and links in one statement (the links go with
-  // their episodes and raw events, ON DELETE CASCADE, and are counted before).
+  // Deletes an owner's statements, raw events, episodes and links in one statement (the links,
+  // source and progress rows go with their episodes, statements and raw events, ON DELETE
+  // CASCADE, and the links are counted before). A statement's sources and the statements it
+  // closed are all of its owner, so nothing of another owner is orphaned or reopened.
   OwnerDeletion delete_owner_rows(Connection& c, const std::string& owner_id) {
     const std::string sql =
         "WITH l AS (SELECT count(*) AS n FROM " + ctx_.table("episode_raw_data") +
@@ -1099,13 +919,18 @@ class PgStorage final : public Storage {
         " WHERE owner_id = $1 RETURNING 1), "
         "r AS (DELETE FROM " +
         ctx_.raw_keys() +
+        " WHERE owner_id = $1 RETURNING 1), "
+        "s AS (DELETE FROM " +
+        ctx_.table("statements") +
         " WHERE owner_id = $1 RETURNING 1) "
-        "SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM e), (SELECT n FROM l)";
+        "SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM e), (SELECT n FROM l), "
+        "(SELECT count(*) FROM s)";
     Result r = c.exec(sql, Params().add(owner_id));
     OwnerDeletion d;
     d.raw_events = static_cast<std::size_t>(r.int64(0, 0));
     d.episodes = static_cast<std::size_t>(r.int64(0, 1));
     d.links = static_cast<std::size_t>(r.int64(0, 2));
+    d.statements = static_cast<std::size_t>(r.int64(0, 3));
     return d;
   }
 
@@ -1186,8 +1011,11 @@ class PgStorage final : public Storage {
         s.episodes_by_type[by_kind.str(i, 0)] += n;
         s.episodes_by_level[static_cast<int>(by_kind.int64(i, 1))] += n;
       }
+      add_statement_stats(c, s);
       // Sizes from the server; pg_partition_tree covers the partitions of raw_data too.
-      std::vector<std::string> names = {"raw_data", "episodes", "episode_raw_data",
+      std::vector<std::string> names = {"raw_data",          "episodes",
+                                        "episode_raw_data",  "statements",
+                                        "statement_sources", "semantic_progress",
                                         "schema_migrations"};
       if (ctx_.partitioned()) names.emplace_back("raw_data_keys");
       Result sizes = c.exec(
@@ -1211,6 +1039,8 @@ class PgStorage final : public Storage {
       tables["raw_data"]["rows"] = s.total_raw_data;
       tables["episodes"]["rows"] = s.total_episodes;
       tables["episode_raw_data"]["rows"] = s.total_links;
+      tables["statements"]["rows"] = s.statements_current + s.statements_superseded;
+      tables["statement_sources"]["rows"] = s.statement_sources;
     });
     s.details = {{"schema", ctx_.schema()},
                  {"schema_version", ctx_.schema_version()},
@@ -1228,9 +1058,45 @@ class PgStorage final : public Storage {
   void close() override { ctx_.close(); }
 
  private:
+  // The semantic memory's figures: statements by state and category, source rows, merged
+  // episodes, progress rows by state and the LLM usage they record.
+  void add_statement_stats(Connection& c, StorageStats& s) {
+    const Result by_category =
+        c.exec("SELECT category, count(*) FILTER (WHERE valid_to IS NULL), "
+               "count(*) FILTER (WHERE valid_to IS NOT NULL) FROM " +
+               ctx_.table("statements") + " GROUP BY 1");
+    for (int i = 0; i < by_category.rows(); ++i) {
+      const auto current = static_cast<std::size_t>(by_category.int64(i, 1));
+      const auto superseded = static_cast<std::size_t>(by_category.int64(i, 2));
+      s.statements_current += current;
+      s.statements_superseded += superseded;
+      s.statements_by_category[by_category.str(i, 0)] = current + superseded;
+    }
+    const Result counts = c.exec("SELECT (SELECT count(*) FROM " +
+                                 ctx_.table("statement_sources") + "), (SELECT count(*) FROM " +
+                                 ctx_.table("episodes") +
+                                 " WHERE (metadata -> 'custom_fields') ? 'merged_from')");
+    s.statement_sources = static_cast<std::size_t>(counts.int64(0, 0));
+    s.merged_episodes = static_cast<std::size_t>(counts.int64(0, 1));
+    const Result progress =
+        c.exec("SELECT state, count(*), sum(semantic_calls)::int8, sum(semantic_tokens)::int8, "
+               "sum(merge_calls)::int8, sum(merge_tokens)::int8 FROM " +
+               ctx_.table("semantic_progress") + " GROUP BY 1");
+    s.semantic_usage = {
+        {"semantic_calls", 0}, {"semantic_tokens", 0}, {"merge_calls", 0}, {"merge_tokens", 0}};
+    for (int i = 0; i < progress.rows(); ++i) {
+      s.semantic_progress[progress.str(i, 0)] = static_cast<std::size_t>(progress.int64(i, 1));
+      s.semantic_usage["semantic_calls"] += static_cast<std::uint64_t>(progress.int64(i, 2));
+      s.semantic_usage["semantic_tokens"] += static_cast<std::uint64_t>(progress.int64(i, 3));
+      s.semantic_usage["merge_calls"] += static_cast<std::uint64_t>(progress.int64(i, 4));
+      s.semantic_usage["merge_tokens"] += static_cast<std::uint64_t>(progress.int64(i, 5));
+    }
+  }
+
   PgContext ctx_;
   PgRawRepository raw_;
   PgEpisodeRepository episodes_;
+  PgStatementRepository statements_;
 };
 
 }  // namespace

@@ -115,7 +115,7 @@ TEST(PostgresBackup, PgDumpBackupRestoresIntoAFreshDatabaseWithAnIdenticalLogica
     pg_restore(target_config, archive);
     auto restored = open_storage(target_config);
     EXPECT_EQ(dump_without_date(*restored), expected);
-    EXPECT_EQ(restored->stats().details["schema_version"], 3);
+    EXPECT_EQ(restored->stats().details["schema_version"], 4);
     // Restoring again over the restored copy replaces it (clean + single transaction).
     restored->close();
     pg_restore(target_config, archive);
