@@ -1,9 +1,14 @@
-// `nemori eval locomo FILE`: retrieval quality on LoCoMo, without an LLM.
+// `nemori eval locomo FILE`: retrieval quality on LoCoMo, without an LLM; with --answer,
+// question answering judged by a model (J), token F1 and BLEU-1.
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "command.h"
 #include "nemori/core/error.h"
+#include "nemori/core/input_formats.h"
+#include "nemori/core/sha256.h"
+#include "nemori/eval/locomo_answer.h"
 #include "nemori/eval/locomo_eval.h"
 
 namespace nemori::cli {
@@ -56,6 +61,119 @@ void print_llm_report(const nlohmann::json& llm) {
   std::printf("tokens per 1,000 messages: %.0f\n", llm["tokens_per_1000_messages"].get<double>());
 }
 
+// The flags of --answer (docs/design/semantic-memory.md §5).
+struct AnswerFlags {
+  bool answer = false;
+  std::size_t budget = 2000;
+  std::size_t statements = 20;
+  std::size_t raw_top = 2;
+  std::string judge_model = "gpt-4o-mini";
+  std::string judge_base_url;
+  std::size_t judge_runs = 1;
+  std::int64_t seed = 0;
+  std::string answers;
+};
+
+nlohmann::json endpoint_json(const std::string& provider, const std::string& base_url,
+                             const std::string& model) {
+  if (model.empty()) return nullptr;
+  return {{"provider", provider}, {"base_url", base_url}, {"model", model}};
+}
+
+// `eval locomo --answer`: every setting, then the run's results (the design's JSON output).
+int run_answer_eval(const std::string& file, std::vector<LocomoConversation> conversations,
+                    const LlmConfig& models, LocomoEvalOptions& eval, const AnswerFlags& flags,
+                    bool json) {
+  if (!eval.memory.llm.chat) {
+    std::fprintf(stderr,
+                 "nemori: usage error: --answer needs a chat model to answer with (set "
+                 "--llm-model or NEMORI_LLM_MODEL)\n");
+    return 2;
+  }
+  LocomoAnswerOptions options;
+  options.memory = eval.memory;
+  options.mode = eval.mode;
+  options.context = eval.context;
+  options.budget_words = flags.budget;
+  options.statements = flags.statements;
+  options.raw_top = flags.raw_top;
+  options.judge_runs = flags.judge_runs;
+  options.seed = flags.seed;
+  options.progress = eval.progress;
+  LlmConfig judge_config;
+  judge_config.chat = models.chat;
+  judge_config.chat.model = flags.judge_model;
+  if (!flags.judge_base_url.empty()) judge_config.chat.base_url = flags.judge_base_url;
+  options.judge = make_llm_clients(judge_config, eval.memory.llm.stats).chat;
+  const LocomoAnswerReport report = run_locomo_answer(conversations, options);
+
+  if (!flags.answers.empty()) {
+    write_file_atomically(flags.answers, [&](std::ostream& out) {
+      for (const auto& o : report.outcomes) out << o.to_json().dump() << "\n";
+    });
+  }
+  const ContextScoringOptions context = eval.context.value_or(default_context_scoring());
+  const auto& sem = options.memory.semantic;
+  const auto& merging = options.memory.merging;
+  const std::string mode = eval.mode == SearchMode::kHybrid   ? "hybrid"
+                           : eval.mode == SearchMode::kVector ? "vector"
+                                                              : "bm25";
+  nlohmann::json settings = {
+      {"data",
+       {{"file", std::filesystem::path(file).filename().string()},
+        {"sha256", sha256_hex(read_text_file(file))},
+        {"conversations", conversations.size()},
+        {"categories", options.categories}}},
+      {"seed", flags.seed},
+      {"nemori", {{"version", NEMORI_VERSION}, {"git", nullptr}}},
+      {"models",
+       {{"memory", endpoint_json(models.chat.provider, models.chat.base_url, models.chat.model)},
+        {"embedding", endpoint_json("openai", models.embedding.base_url, models.embedding.model)},
+        {"answer", {{"model", models.chat.model}, {"temperature", 0}}},
+        {"judge",
+         {{"model", flags.judge_model},
+          {"base_url", judge_config.chat.base_url},
+          {"temperature", 0},
+          {"runs", flags.judge_runs}}}}},
+      {"prompts", prompt_hashes(models.prompts)},
+      {"retrieval",
+       {{"mode", mode},
+        {"budget_words", flags.budget},
+        {"statement_share", options.statement_share},
+        {"statements", flags.statements},
+        {"raw_top", flags.raw_top},
+        {"context",
+         {{"neighbour_weight", context.neighbour_weight},
+          {"sitting_weight", context.sitting_weight},
+          {"sitting_hours", static_cast<double>(context.sitting_window.count()) / 3600.0}}}}},
+      {"semantic",
+       {{"enabled", sem.enabled},
+        {"related_limit", sem.related_limit},
+        {"related_floor", sem.related_floor},
+        {"duplicate_threshold", sem.duplicate_threshold},
+        {"ambiguous_threshold", sem.ambiguous_threshold}}},
+      {"merging",
+       {{"enabled", merging.enabled},
+        {"similarity_threshold", merging.similarity_threshold},
+        {"window_minutes", merging.window.count()}}}};
+  const bool scripted = report.answer_model_reported == "scripted";
+  constexpr const char* kNote = "deterministic scripted model: proves the plumbing, not the quality";
+  if (json) {
+    nlohmann::json j = {{"benchmark", "locomo"}, {"mode", "answer"}};
+    if (scripted) j["note"] = kNote;
+    j["settings"] = settings;
+    j.update(report.to_json());
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    if (scripted) std::printf("note: %s\n", kNote);
+    std::printf("models: answer %s, judge %s (%zu run(s)); budget %zu words, seed %lld\n",
+                models.chat.model.c_str(), flags.judge_model.c_str(), flags.judge_runs,
+                flags.budget, static_cast<long long>(flags.seed));
+    std::printf("%s", report.to_text().c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 void register_eval(CLI::App& app) {
@@ -78,6 +196,7 @@ void register_eval(CLI::App& app) {
     bool json = false;
     bool incremental = false;
     LlmOption llm;
+    AnswerFlags answer;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = eval->add_subcommand(
@@ -123,6 +242,27 @@ void register_eval(CLI::App& app) {
                 "Feed each conversation message by message through add_messages, background "
                 "workers building episodes meanwhile, then flush (as an agent adds)");
   cmd->add_flag("--json", o->json, "Print JSON");
+  cmd->add_flag("--answer", o->answer.answer,
+                "Answer every question with the chat model from a context within --budget, "
+                "judge it with --judge-model (J) and score token F1 and BLEU-1");
+  cmd->add_option("--budget", o->answer.budget,
+                  "--answer: words of context per question (default 2000)")
+      ->check(at_least_one());
+  cmd->add_option("--statements", o->answer.statements,
+                  "--answer: statements per question at most (default 20; 0 = none)");
+  cmd->add_option("--raw-top", o->answer.raw_top,
+                  "--answer: add the original messages of this many top episodes (default 2)");
+  cmd->add_option("--judge-model", o->answer.judge_model,
+                  "--answer: the judge model (default gpt-4o-mini)");
+  cmd->add_option("--judge-base-url", o->answer.judge_base_url,
+                  "--answer: the judge's endpoint (default: the chat model's)");
+  cmd->add_option("--judge-runs", o->answer.judge_runs,
+                  "--answer: judge calls per question; J is their mean (default 1)")
+      ->check(at_least_one());
+  cmd->add_option("--seed", o->answer.seed, "--answer: sampling seed of the answers (default 0)");
+  cmd->add_option("--answers", o->answer.answers,
+                  "--answer: write one JSON line per question (answer, labels, F1, BLEU-1, "
+                  "latencies) to this file");
   add_llm_options(*cmd, o->llm);
   set_action(*cmd, [o]() -> int {
     auto conversations = load_locomo(o->file);
@@ -181,6 +321,12 @@ void register_eval(CLI::App& app) {
     };
     options.keep_rankings = !o->rankings.empty();
     options.incremental = o->incremental;
+    if (o->answer.answer) {
+      if (options.unit != EvalUnit::kEpisodes)
+        throw ValidationError("--unit", "--answer answers from episodes only");
+      return run_answer_eval(o->file, std::move(conversations), models, options, o->answer,
+                             o->json);
+    }
     const auto report = run_locomo_eval(conversations, options);
     if (!o->rankings.empty()) {
       write_file_atomically(o->rankings, [&](std::ostream& out) {

@@ -125,7 +125,8 @@ nlohmann::json llm_usage_json(const LlmStats& stats) {
                   {"invalid_answers", p.invalid_answers},
                   {"fallbacks", p.fallbacks},
                   {"prompt_tokens", p.prompt_tokens},
-                  {"completion_tokens", p.completion_tokens}};
+                  {"completion_tokens", p.completion_tokens},
+                  {"wall_ms", p.wall_ms}};
   }
   return out;
 }

@@ -60,7 +60,7 @@ nlohmann::json llm_models_json(const LlmConfig& config);
 void print_llm_models(const LlmConfig& config, int width);
 
 /// What the models did so far, per phase: {"segmentation": {"calls", "retries", "errors",
-/// "invalid_answers", "fallbacks", "prompt_tokens", "completion_tokens"}, ...}.
+/// "invalid_answers", "fallbacks", "prompt_tokens", "completion_tokens", "wall_ms"}, ...}.
 nlohmann::json llm_usage_json(const LlmStats& stats);
 
 /// Phase names in the pipeline's order: segmentation, episode, embedding, then any other in
@@ -125,6 +125,7 @@ void register_memory_commands(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_serve(CLI::App& app);
+void register_mcp(CLI::App& app);
 void register_reembed(CLI::App& app);
 
 }  // namespace nemori::cli

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <thread>
 
@@ -207,6 +208,17 @@ HttpTransport::Attempt HttpTransport::attempt_once(const JsonPost& post) {
 
 nlohmann::json HttpTransport::post_json(const JsonPost& post) {
   const std::string where = "POST " + redact_url(post.url);
+  // The call's wall time, retries and backoff included, counted however it ends.
+  struct WallTime {
+    LlmStats& stats;
+    const std::string& phase;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    ~WallTime() {
+      stats.record_wall_time(phase, std::chrono::duration<double, std::milli>(
+                                        std::chrono::steady_clock::now() - start)
+                                        .count());
+    }
+  } wall_time{*stats_, post.phase};
   auto fail = [&](LlmFailure failure, long status, int attempts, const std::string& what) {
     stats_->record_error(post.phase);
     std::string message = redact(where + ": " + what, post.secret);

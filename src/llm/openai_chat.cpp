@@ -36,6 +36,7 @@ nlohmann::json OpenAiChatClient::request_body(const ChatRequest& request) const 
   if (request.temperature && !reasoning) body["temperature"] = *request.temperature;
   if (request.max_tokens)
     body[reasoning ? "max_completion_tokens" : "max_tokens"] = *request.max_tokens;
+  if (request.seed) body["seed"] = *request.seed;
   switch (request.format) {
     case ResponseFormat::kText:
       break;

@@ -32,6 +32,11 @@ void LlmStats::record_fallback(const std::string& phase) {
   ++phases_[phase].fallbacks;
 }
 
+void LlmStats::record_wall_time(const std::string& phase, double milliseconds) {
+  std::lock_guard lock(mutex_);
+  phases_[phase].wall_ms += milliseconds;
+}
+
 std::map<std::string, PhaseStats> LlmStats::snapshot() const {
   std::lock_guard lock(mutex_);
   return phases_;

@@ -37,6 +37,9 @@ struct PhaseStats {
   /// Times the caller gave up on the model and used its LLM-free fallback (the heuristic
   /// segmenter, the extractive episode).
   std::uint64_t fallbacks = 0;
+  /// Wall-clock time spent in the phase's calls, in milliseconds: each call from its first
+  /// attempt to its answer or its failure, retries and backoff sleeps included.
+  double wall_ms = 0;
   bool operator==(const PhaseStats&) const = default;
 };
 
@@ -57,6 +60,8 @@ class LlmStats {
   void record_invalid_answer(const std::string& phase);
   /// Counts one use of the LLM-free fallback in `phase`.
   void record_fallback(const std::string& phase);
+  /// Adds the wall-clock time of one call of `phase` (successful or not).
+  void record_wall_time(const std::string& phase, double milliseconds);
 
   /// A copy of the counters of every phase seen so far, by phase name.
   std::map<std::string, PhaseStats> snapshot() const;
