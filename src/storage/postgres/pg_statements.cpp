@@ -114,25 +114,16 @@ void insert_statements(Connection& c, const PgContext& ctx, const std::vector<St
             source_rows);
 }
 
-// Replaces what an update may change; NotFoundError when the statement is gone.
+// Replaces every column of the stored statements (check_write_batch() allowed only the fields
+// an update may change to differ); NotFoundError when one was deleted since the checks.
 void update_statements(Connection& c, const PgContext& ctx, const std::vector<Statement>& list) {
-  const std::string sql = "UPDATE " + ctx.table("statements") +
-                          " SET confidence = $2::float8, valid_to = $3::timestamptz, "
-                          "superseded_by = $4, updated_at = $5::timestamptz, "
-                          "metadata = $6::jsonb, embedding_vector = $7::real[], "
-                          "embedding_model = $8 WHERE statement_id = $1";
+  const std::string sql = "UPDATE " + ctx.table("statements") + " SET " +
+                          pg::assignments(pg::kStatementInsertColumns, 1) +
+                          " WHERE statement_id = $1";
   for (std::size_t i = 0; i < list.size(); ++i) {
     const Statement& s = list[i];
-    const pg::RowValues row = pg::statement_row(s);
     Params p;
-    p.add(s.statement_id).add(s.confidence).add(s.valid_to);
-    if (s.superseded_by.empty()) {
-      p.add_null();
-    } else {
-      p.add(s.superseded_by);
-    }
-    p.add(s.updated_at).add(s.metadata);
-    pg::append_params(p, {row[12], row[13]});
+    pg::append_params(p, pg::statement_row(s));
     if (c.exec(sql, p).affected() == 0) {
       throw NotFoundError("statement_updates[" + std::to_string(i) + "] (statement_id \"" +
                           s.statement_id +
@@ -182,6 +173,41 @@ void upsert_progress(Connection& c, const PgContext& ctx,
 }
 
 }  // namespace
+
+void look_up_statement_records(Connection& c, const PgContext& ctx, const WriteBatch& batch,
+                               const WriteBatchIds& ids, StoredRecords& stored) {
+  const std::vector<std::string> statement_ids = storable(ids.statements);
+  if (!statement_ids.empty()) {
+    const Result r = c.exec("SELECT statement_id, owner_id FROM " + ctx.table("statements") +
+                                " WHERE statement_id = ANY($1::text[])",
+                            Params().add(statement_ids));
+    for (int i = 0; i < r.rows(); ++i) stored.statement_owner.emplace(r.str(i, 0), r.str(i, 1));
+  }
+  std::vector<std::string> updated;
+  for (const Statement& s : batch.statement_updates) {
+    if (pg::storable_text(s.statement_id)) updated.push_back(s.statement_id);
+  }
+  if (!updated.empty()) {
+    const Result r =
+        c.exec("SELECT " + pg::statement_select_list("s", ctx.table("statement_sources")) +
+                   " FROM " + ctx.table("statements") + " s WHERE s.statement_id = ANY($1::text[])",
+               Params().add(updated));
+    for (int i = 0; i < r.rows(); ++i) {
+      Statement s = pg::decode_statement(r, i);
+      std::string id = s.statement_id;
+      stored.statements.emplace(std::move(id), std::move(s));
+    }
+  }
+  const std::vector<std::string> source_episodes = storable(ids.source_episodes);
+  if (!source_episodes.empty()) {
+    const std::string sources = ctx.table("statement_sources");
+    const Result r = c.exec("SELECT statement_id, episode_id FROM " + sources +
+                                " WHERE statement_id IN (SELECT statement_id FROM " + sources +
+                                " WHERE episode_id = ANY($1::text[])) ORDER BY statement_id, seq",
+                            Params().add(source_episodes));
+    for (int i = 0; i < r.rows(); ++i) stored.statement_sources[r.str(i, 0)].push_back(r.str(i, 1));
+  }
+}
 
 void apply_statement_steps(Connection& c, const PgContext& ctx, const WriteBatch& batch,
                            WriteBatchResult& result) {

@@ -35,6 +35,11 @@ struct EpisodeCascade {
 EpisodeCascade delete_episodes_cascading(pg::Connection& c, const PgContext& ctx,
                                          const std::string& selection, const pg::Params& params);
 
+/// Fills the statement parts of `stored` (statement_owner, statements, statement_sources) for
+/// the ids of ids_named_by(batch), read on `c` inside the batch's transaction.
+void look_up_statement_records(pg::Connection& c, const PgContext& ctx, const WriteBatch& batch,
+                               const WriteBatchIds& ids, StoredRecords& stored);
+
 /// Runs the batch's steps after processed_ids, in their documented order (source_moves,
 /// delete_episodes, statements, statement_updates, statement_sources, semantic_progress), on
 /// `c` inside the batch's transaction, after check_write_batch() accepted the batch. Adds

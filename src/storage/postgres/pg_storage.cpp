@@ -762,6 +762,7 @@ class PgStorage final : public Storage {
           stored.raw.emplace(std::move(id), std::move(event));
         }
       }
+      look_up_statement_records(c, ctx_, batch, ids, stored);
       const std::vector<bool> store = check_write_batch(batch, stored);
 
       for (const std::string& owner : batch.delete_owners) {
