@@ -140,6 +140,42 @@ TEST(PostgresStatements, CleanupBeforeRemovesOrphansAndReopensWhatTheyClosedInOn
   EXPECT_EQ(s->statements().count("alice", StatementState::kCurrent), 2u);
 }
 
+TEST(PostgresStatements, SearchesReadTheReplicaUnlessReadFromPrimaryAndLookupsReadThePrimary) {
+  // A "replica" that lags: another database of the same server holding the schema without the
+  // statement the primary has.
+  const std::string schema = unique_schema("semrep");
+  const std::string database = schema + "_replica";
+  admin_connection()->exec_simple("CREATE DATABASE " + database);
+  const std::string replica_url = with_database(pg_url(), database);
+  const Timestamp t = make_timestamp(2024, 1, 1);
+  {
+    StorageConfig stale = pg_config(schema);
+    stale.url = replica_url;
+    open_storage(stale)->episodes().store(episode("e1", "alice", t));
+  }
+  StorageConfig config = pg_config(schema);
+  config.read_replica_url = replica_url;
+  {
+    auto s = open_storage(config);
+    WriteBatch batch;
+    batch.episodes.push_back(episode("e1", "alice", t));
+    batch.statements.push_back(statement("s1", "alice", {"e1"}, t));
+    s->apply(batch);
+    StatementQuery query;
+    query.owner_ids = {"alice"};
+    EXPECT_EQ(s->statements().search(query).total_count, 0u);  // the replica lags
+    EXPECT_TRUE(s->statements().get("s1"));
+    EXPECT_EQ(s->statements().history("s1").size(), 1u);
+    EXPECT_EQ(s->statements().count("alice", StatementState::kAll), 1u);
+    {
+      auto primary = s->read_from_primary();
+      EXPECT_EQ(s->statements().search(query).total_count, 1u);
+    }
+    EXPECT_EQ(s->statements().search(query).total_count, 0u);
+  }
+  admin_connection()->exec_simple("DROP DATABASE " + database);
+}
+
 // Two Storage objects (two pools, so two server connections) write statements for two owners
 // at the same time, one batch per episode as the semantic pass does: every row arrives.
 TEST(PostgresStatements, TwoConnectionsWritingStatementsForDifferentOwnersLoseNothing) {
