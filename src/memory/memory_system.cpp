@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <unordered_set>
 
 #include "memory/background_builder.h"
@@ -11,8 +12,10 @@
 #include "nemori/core/id.h"
 #include "nemori/episodes/llm_episode_generator.h"
 #include "nemori/episodes/llm_prompts.h"
+#include "nemori/episodes/episode_merger.h"
 #include "nemori/episodes/llm_segmenter.h"
 #include "nemori/retrieval/episode_embedding.h"
+#include "nemori/semantic/semantic_extractor.h"
 #include "nemori/storage/factory.h"
 #include "nemori/storage/query.h"
 
@@ -100,6 +103,12 @@ MemorySystem::MemorySystem(std::unique_ptr<Storage> storage, const MemoryConfig&
     data.raw_events = store->raw_data().search(query).events;
     for (EpisodeLink& link : store->episodes().links(owner_id))
       data.links.emplace_back(std::move(link.episode_id), std::move(link.raw_data_id));
+    if (watermark.statements > 0) {  // every version, with sources: current, as-of, history
+      StatementQuery statements;
+      statements.owner_ids = {owner_id};
+      statements.state = StatementState::kAll;
+      data.statements = store->statements().search(statements).statements;
+    }
     freshness_->loaded(owner_id, watermark);
     return data;
   };
@@ -127,11 +136,37 @@ MemorySystem::MemorySystem(std::unique_ptr<Storage> storage, const MemoryConfig&
     generator_ = std::make_unique<LlmEpisodeGenerator>(config_.llm.chat, std::move(generator_),
                                                        std::move(writing));
   }
+  const SemanticStatus status = semantic_status();
+  if ((status.semantic_on() || status.merging_on()) && statements_supported()) {
+    if (status.semantic_on()) {
+      extractor_ = std::make_unique<SemanticExtractor>(config_.llm.chat, embedder_,
+                                                       config_.semantic, config_.llm.prompts,
+                                                       config_.llm.stats);
+    }
+    if (status.merging_on()) {
+      EpisodeMergerOptions merging;
+      merging.candidates = config_.merging.candidates;
+      merging.similarity_threshold = config_.merging.similarity_threshold;
+      merging.window = config_.merging.window;
+      merging.max_merged_words = config_.merging.max_merged_words;
+      merging.prompt = prompt_text("merge", config_.llm.prompts);
+      merging.stats = config_.llm.stats;
+      merger_ = std::make_unique<EpisodeMerger>(config_.llm.chat, std::move(merging));
+    }
+  }
   if (config_.building.workers > 0) {
+    const bool semantic = extractor_ != nullptr;
     builder_ = std::make_unique<detail::BackgroundBuilder>(
         config_.building,
         [this](const std::string& owner_id, NewestSegment newest) { process(owner_id, newest); },
-        [store] { return pending_by_owner(*store); });
+        [store, semantic] {
+          std::map<std::string, std::size_t> due = pending_by_owner(*store);
+          // Episodes left pending by the semantic pass (a crash, a backlog) count too.
+          if (semantic) {
+            for (const std::string& owner : store->statements().pending_owners()) due[owner] += 0;
+          }
+          return due;
+        });
   }
 }
 
@@ -253,8 +288,31 @@ ProcessResult MemorySystem::process(const std::string& owner_id, NewestSegment n
 
 ProcessResult MemorySystem::build(const std::string& owner_id, NewestSegment newest) {
   // One builder per owner across processes too (PostgreSQL: an advisory lock the server
-  // drops if this process dies), so two processes never build the same events twice.
+  // drops if this process dies), so two processes never build the same events twice, nor
+  // interleave two read-modify-writes of the owner's statements.
   const std::shared_ptr<void> held = storage_->lock_owner(owner_id);
+  std::vector<std::string> fresh;
+  ProcessResult result = build_episodes(owner_id, newest, fresh);
+  // Stages 2 and 3 never fail the build: its episodes are stored already.
+  if (extractor_) {
+    const auto [finished, added] = extract_statements(owner_id, fresh);
+    result.semantic_episodes = finished;
+    result.statements_added = added;
+  }
+  if (merger_ && !fresh.empty()) result.merges = merge_episodes(owner_id, fresh);
+  return result;
+}
+
+void MemorySystem::report_error(const std::string& owner_id, const std::string& error) const {
+  if (config_.building.on_error) {
+    config_.building.on_error(owner_id, error);
+  } else {
+    std::fprintf(stderr, "nemori: owner %s: %s\n", owner_id.c_str(), error.c_str());
+  }
+}
+
+ProcessResult MemorySystem::build_episodes(const std::string& owner_id, NewestSegment newest,
+                                           std::vector<std::string>& fresh_ids) {
   ProcessResult result;
   const std::vector<RawEvent> events =
       storage_->raw_data().get_unprocessed(owner_id, std::nullopt, std::nullopt);
@@ -318,6 +376,20 @@ ProcessResult MemorySystem::build(const std::string& owner_id, NewestSegment new
   batch.processed_ids.reserve(built_events);
   for (std::size_t i = 0; i < built_events; ++i) batch.processed_ids.push_back(events[i].data_id);
   batch.processed_version = "nemori-" + generator_->name() + "-1";
+  for (const Episode& e : batch.episodes) fresh_ids.push_back(e.episode_id);
+  if (extractor_) {
+    // Built with the semantic pass on: pending for it (an episode without a row was stored
+    // before the pass was on, which semantic.backlog = false skips).
+    for (const Episode& e : batch.episodes) {
+      SemanticProgress p;
+      p.episode_id = e.episode_id;
+      p.owner_id = owner_id;
+      p.state = SemanticState::kPending;
+      p.version = config_.semantic.version;
+      p.updated_at = now_utc();
+      batch.semantic_progress.push_back(std::move(p));
+    }
+  }
   const WriteBatchResult stored = storage_->apply(batch);
   retrieval_->index_episodes(episodes);
   freshness_->wrote(owner_id, 0, stored.episodes_stored);
@@ -368,8 +440,17 @@ MemorySearchResponse MemorySystem::search(const MemorySearchRequest& request) {
     options.filter.until = request.time_range->end;
   }
   freshness_->before_read(request.owner_id);
+  if (options.mode != SearchMode::kBm25 && request.statement_limit > 0) {
+    // One embedding of the query serves both rankings (episodes and statements).
+    const auto embed_start = Clock::now();
+    std::vector<std::string> texts{request.query};
+    auto vectors = embedder_->embed(texts);
+    if (vectors.size() != 1) throw LlmError("embedder returned no vector for the query");
+    options.query_vector = std::move(vectors[0]);
+    response.embed_ms = std::chrono::duration<double, std::milli>(Clock::now() - embed_start).count();
+  }
   SearchResponse found = retrieval_->search(request.owner_id, request.query, options);
-  response.embed_ms = found.embed_ms;
+  response.embed_ms += found.embed_ms;
   if (request.message_evidence) fuse_message_evidence(request, found);
   // The hits, their neighbours and their evidence come from the owner's index (no storage
   // round trip).
@@ -408,6 +489,7 @@ MemorySearchResponse MemorySystem::search(const MemorySearchRequest& request) {
     add(*episodes[i].episode, &found.hits[i], false);
     for (const auto& n : episodes[i].after) add(n, nullptr, true);
   }
+  if (request.statement_limit > 0) search_statements(request, options, response);
   if (request.mark_accessed) {
     auto& repo = storage_->episodes();
     const Timestamp now = now_utc();
@@ -423,6 +505,50 @@ MemorySearchResponse MemorySystem::search(const MemorySearchRequest& request) {
   }
   response.took_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   return response;
+}
+
+void MemorySystem::search_statements(const MemorySearchRequest& request,
+                                     const SearchOptions& episode_options,
+                                     MemorySearchResponse& response) {
+  constexpr std::size_t kMaxK = 10000;
+  SearchOptions options;
+  options.k = std::min(request.statement_limit, kMaxK);
+  options.mode = episode_options.mode;
+  options.query_vector = episode_options.query_vector;
+  options.corpus = SearchCorpus::kStatements;
+  options.statements.include_superseded = request.include_superseded;
+  options.statements.as_of = request.as_of;
+  const SearchResponse found = retrieval_->search(request.owner_id, request.query, options);
+  std::vector<std::string> ids;
+  ids.reserve(found.hits.size());
+  for (const auto& h : found.hits) ids.push_back(h.id);
+  const auto statements = retrieval_->statements(request.owner_id, ids);
+  for (std::size_t i = 0; i < statements.size(); ++i) {
+    if (!statements[i] || statements[i]->owner_id != request.owner_id) continue;
+    StatementHit hit;
+    hit.statement = *statements[i];
+    hit.score = found.hits[i].score;
+    hit.bm25_score = found.hits[i].bm25_score.value_or(0.0);
+    hit.vector_score = found.hits[i].vector_score.value_or(0.0);
+    hit.current = hit.statement.current();
+    hit.words = statement_words(hit.statement);
+    if (request.statement_word_budget > 0 &&
+        response.statement_words + hit.words > request.statement_word_budget)
+      break;
+    response.statement_words += hit.words;
+    response.statements.push_back(std::move(hit));
+  }
+}
+
+std::size_t statement_words(const Statement& statement) {
+  std::size_t words = 0;
+  bool in_word = false;
+  for (const char c : statement.content) {
+    const bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    if (!space && !in_word) ++words;
+    in_word = !space;
+  }
+  return words;
 }
 
 void MemorySystem::fuse_message_evidence(const MemorySearchRequest& request,
@@ -548,9 +674,21 @@ EpisodeDeletion MemorySystem::delete_episode(const std::string& owner_id,
 void MemorySystem::refresh_statements(const std::string& owner_id,
                                       std::span<const std::string> ids) {
   if (ids.empty()) return;
-  // The owner's next read reloads it from storage, statements included.
-  retrieval_->evict(owner_id);
-  freshness_->forget(owner_id);
+  std::vector<std::string> unique(ids.begin(), ids.end());
+  std::sort(unique.begin(), unique.end());
+  unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+  std::vector<Statement> stored;
+  std::vector<std::string> gone;
+  const auto found = storage_->statements().get_batch(unique);
+  for (std::size_t i = 0; i < unique.size(); ++i) {
+    if (found[i] && found[i]->owner_id == owner_id) {
+      stored.push_back(*found[i]);
+    } else {
+      gone.push_back(unique[i]);
+    }
+  }
+  if (!gone.empty()) retrieval_->remove_statements(owner_id, gone);
+  if (!stored.empty()) retrieval_->index_statements(owner_id, stored);
 }
 
 bool MemorySystem::statements_supported() {

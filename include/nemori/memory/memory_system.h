@@ -28,6 +28,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "nemori/core/episode.h"
@@ -43,6 +44,9 @@
 #include "nemori/storage/repository.h"
 
 namespace nemori {
+
+class EpisodeMerger;
+class SemanticExtractor;
 
 namespace detail {
 class BackgroundBuilder;
@@ -171,6 +175,9 @@ struct StatementHit {
   bool current = true;      ///< statement.current(): not superseded nor closed.
   std::size_t words = 0;    ///< Whitespace-separated words of its content.
 };
+
+/// Whitespace-separated words of a statement's content (what it costs of a word budget).
+std::size_t statement_words(const Statement& statement);
 
 /// The answer to a search.
 struct MemorySearchResponse {
@@ -349,8 +356,22 @@ class MemorySystem {
 
  private:
   std::mutex& owner_mutex(const std::string& owner_id);
-  /// process() under the owner's mutex.
+  /// process() under the owner's mutex: the three stages under lock_owner.
   ProcessResult build(const std::string& owner_id, NewestSegment newest);
+  /// Stage 1: episodes from the owner's pending events; `fresh` gets the ids of the episodes
+  /// this call stored, oldest first.
+  ProcessResult build_episodes(const std::string& owner_id, NewestSegment newest,
+                               std::vector<std::string>& fresh);
+  /// Stage 2 (semantic_stage.cpp): the owner's pending episodes, oldest first, each extracted
+  /// and reconciled in its own transaction. A failure marks the episode retry (failed after
+  /// max_attempts) and goes to on_error. Returns (episodes finished, statements added).
+  std::pair<std::size_t, std::size_t> extract_statements(const std::string& owner_id,
+                                                         std::span<const std::string> fresh);
+  /// Stage 3 (merge_stage.cpp): each episode of `fresh` still stored merged with at most one
+  /// close episode. A failure leaves both and goes to on_error. Returns the merges made.
+  std::size_t merge_episodes(const std::string& owner_id, std::span<const std::string> fresh);
+  /// Reports a failure of stage 2 or 3 (on_error, else stderr).
+  void report_error(const std::string& owner_id, const std::string& error) const;
   /// One store_batch, then the in-process raw-event index (resident owners only).
   std::size_t store_raw_events(std::span<const RawEvent> events);
   /// The mode a search runs in: `asked`, else hybrid with an embedder and BM25 without.
@@ -361,6 +382,10 @@ class MemorySystem {
   /// Brings the index's copies of these statements of the owner in line with storage: each
   /// stored one re-indexed (sources, validity), each gone removed.
   void refresh_statements(const std::string& owner_id, std::span<const std::string> ids);
+  /// Ranks the owner's statements for the request (mode and query vector of the episode
+  /// search) into response.statements.
+  void search_statements(const MemorySearchRequest& request, const SearchOptions& episode_options,
+                         MemorySearchResponse& response);
   /// Re-ranks episode hits with the rank of each episode's best raw message (RRF, k = 60).
   void fuse_message_evidence(const MemorySearchRequest& request, SearchResponse& found);
 
@@ -368,6 +393,8 @@ class MemorySystem {
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<Segmenter> segmenter_;
   std::unique_ptr<EpisodeGenerator> generator_;
+  std::unique_ptr<SemanticExtractor> extractor_;  // null: the semantic pass is off
+  std::unique_ptr<EpisodeMerger> merger_;         // null: merging is off
   std::unique_ptr<RetrievalService> retrieval_;
   std::shared_ptr<EmbeddingClient> embedder_;          // null: BM25 only
   std::unique_ptr<detail::IndexFreshness> freshness_;  // sees other processes' writes
