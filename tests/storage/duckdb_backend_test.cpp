@@ -103,7 +103,7 @@ TEST_F(DuckDbBackendTest, CreatesTheFileAndItsDirectory) {
   EXPECT_TRUE(std::filesystem::exists(path_));
   const StorageStats stats = storage->stats();
   EXPECT_GT(stats.storage_size_bytes, 0u);
-  EXPECT_EQ(stats.details.at("schema_version"), 2);
+  EXPECT_EQ(stats.details.at("schema_version"), 3);
   EXPECT_EQ(stats.details.at("path"), std::filesystem::weakly_canonical(path_).string());
   EXPECT_EQ(stats.details.at("duckdb_version"), "v1.4.4");
 }
@@ -145,8 +145,9 @@ TEST_F(DuckDbBackendTest, MigrationsAreAppliedOnceAndRecorded) {
   EXPECT_EQ(query_file(path_,
                        "SELECT count(*) FROM information_schema.columns WHERE column_name = "
                        "'owner_id' AND table_name IN ('raw_data', 'episodes', "
-                       "'episode_raw_data')"),
-            3);
+                       "'episode_raw_data', 'statements', 'statement_sources', "
+                       "'semantic_progress')"),
+            6);
 }
 
 TEST_F(DuckDbBackendTest, AVersionOneFileGainsEmbeddingModelAndKeepsItsVectors) {
@@ -156,16 +157,18 @@ TEST_F(DuckDbBackendTest, AVersionOneFileGainsEmbeddingModelAndKeepsItsVectors) 
   // Back to version 1, as a nemori of before stored embeddings left the file.
   // (DuckDB drops no column under an index: the index goes first and comes back after.)
   query_file(path_,
+             "DROP TABLE statements; DROP TABLE statement_sources; DROP TABLE semantic_progress; "
              "DROP INDEX ix_episodes_owner_id; ALTER TABLE episodes DROP COLUMN embedding_model; "
              "CREATE INDEX ix_episodes_owner_id ON episodes (owner_id); "
-             "DELETE FROM schema_migrations WHERE version = 2");
+             "DELETE FROM schema_migrations WHERE version >= 2");
   ASSERT_EQ(query_file(path_, "SELECT max(version)::BIGINT FROM schema_migrations"), 1);
   auto storage = open();
   EXPECT_EQ(storage->episodes().get("e1"), episode);  // the vector kept, its model unknown ("")
   episode.embedding_model = "text-embedding-3-small";
   EXPECT_TRUE(storage->episodes().update(episode));
   storage->close();
-  EXPECT_EQ(query_file(path_, "SELECT max(version)::BIGINT FROM schema_migrations"), 2);
+  EXPECT_EQ(query_file(path_, "SELECT max(version)::BIGINT FROM schema_migrations"),
+            detail::duck::migrations().back().version);
   EXPECT_EQ(open()->episodes().get("e1")->embedding_model, "text-embedding-3-small");
 }
 
