@@ -41,6 +41,7 @@ PACKAGES=(
   libtomlplusplus-dev
   clang-format
   clang-14 libclang-rt-14-dev llvm-14
+  python3
 )
 # Node.js and npm may come from elsewhere (e.g. NodeSource's nodejs, which bundles npm and
 # conflicts with Debian's npm package): only ask Debian for them when a command is missing.

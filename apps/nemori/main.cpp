@@ -92,6 +92,7 @@ int main(int argc, char** argv) {
   nemori::cli::register_eval(app);
   nemori::cli::register_bench(app);
   nemori::cli::register_serve(app);
+  nemori::cli::register_mcp(app);
   nemori::cli::register_reembed(app);
   CLI::App* parent = nullptr;
   if (const std::string word = unknown_subcommand(app, argc, argv, parent); !word.empty()) {

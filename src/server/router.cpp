@@ -52,9 +52,9 @@ std::optional<std::string> bearer_token(const httplib::Request& request) {
 
 }  // namespace
 
-void Router::authorize(const httplib::Request& request, Access access,
-                       const std::string& owner) const {
-  if (access == Access::kPublic || unauthenticated_) return;
+std::optional<KeyScope> Router::authorize(const httplib::Request& request, Access access,
+                                          const std::string& owner) const {
+  if (access == Access::kPublic || unauthenticated_) return std::nullopt;
   const auto token = bearer_token(request);
   if (!token) {
     throw ApiError(401, "unauthorized", "Authorization",
@@ -70,6 +70,7 @@ void Router::authorize(const httplib::Request& request, Access access,
     // The same answer as for an owner that has nothing: owners cannot be probed.
     throw not_found("owner", "owner not found");
   }
+  return scope;
 }
 
 void Router::add(std::string_view method, std::string_view route, Access access, Handler handler) {
@@ -81,7 +82,7 @@ void Router::add(std::string_view method, std::string_view route, Access access,
     RequestTrace& trace = current_trace();
     trace.route = route;
     try {
-      Call call{request, limits_, {}, {}};
+      Call call{request, limits_, {}, {}, {}};
       std::size_t next = 1;
       if (has_owner) {
         // The owner is checked before the key so the log line names it; an invalid one is a
@@ -90,12 +91,13 @@ void Router::add(std::string_view method, std::string_view route, Access access,
         trace.owner = call.owner;
         next = 2;
       }
-      authorize(request, access, call.owner);
+      call.scope = authorize(request, access, call.owner);
       for (std::size_t i = next; i < request.matches.size(); ++i) {
         call.path.push_back(request.matches[i].str());
       }
       Reply reply = handler(call);
       response.status = reply.status;
+      for (const auto& [name, value] : reply.headers) response.set_header(name, value);
       if (!reply.content_type.empty()) {
         response.set_content(reply.text, reply.content_type.c_str());
       } else {

@@ -25,6 +25,7 @@ enum class Access {
   kPublic,  ///< Anyone (liveness, readiness, the OpenAPI document).
   kOwner,   ///< A key whose scope covers the {owner} of the path (else 404).
   kAdmin,   ///< An `admin` key (else 403).
+  kAnyKey,  ///< Any known key; the handler limits what it reaches by Call::scope (/mcp).
 };
 
 /// One request as a handler sees it.
@@ -35,6 +36,8 @@ struct Call {
   std::string owner;
   /// The path's other parameters in order ({id}...).
   std::vector<std::string> path;
+  /// The scope of the request's key; nullopt when the server runs without keys.
+  std::optional<KeyScope> scope;
   /// The parsed JSON body (parse_body under the limits).
   nlohmann::json body() const { return parse_body(request.body, limits); }
   /// The query parameters.
@@ -55,6 +58,8 @@ struct Reply {
   nlohmann::json json;
   std::string text;
   std::string content_type;  ///< Empty: the answer is `json`.
+  /// Extra response headers (name, value).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 /// A route handler; throws ApiError or nemori errors for 4xx/5xx answers.
@@ -84,7 +89,8 @@ class Router {
   const std::vector<std::pair<std::string, std::string>>& routes() const { return routes_; }
 
  private:
-  void authorize(const httplib::Request& request, Access access, const std::string& owner) const;
+  std::optional<KeyScope> authorize(const httplib::Request& request, Access access,
+                                    const std::string& owner) const;
 
   httplib::Server& http_;
   const ApiKeys& keys_;

@@ -12,6 +12,7 @@
 #include <httplib.h>
 
 #include "api_error.h"
+#include "mcp_http.h"
 #include "metrics.h"
 #include "nemori/core/error.h"
 #include "nemori/core/time.h"
@@ -74,6 +75,7 @@ class Server::Impl {
     server::add_event_routes(router_, memory_);
     server::add_store_routes(router_, memory_);
     server::add_health_routes(router_, memory_, metrics_, options_.llm_stats);
+    server::add_mcp_routes(router_, memory_, options_.limits);
     bind();
   }
 
