@@ -7,11 +7,13 @@
 #   NEMORI_FUZZ_TARGETS="fuzz_dump" scripts/fuzz.sh 300    one target only
 #
 # Targets: fuzz_records (JSON / JSONL record files: validate, ingest), fuzz_locomo (LoCoMo
-# files), fuzz_dump (dumps: import, restored into memory://). Each input must be accepted or
+# files), fuzz_dump (dumps: import, restored into memory://), fuzz_requests (the REST server's
+# request decoding: JSON bodies, query parameters). Each input must be accepted or
 # refused with a nemori::Error; a crash, a sanitizer report, an uncaught exception, a hang over
 # 10 s or a run over 2 GB stops the run, leaves the input in build-fuzz/findings/TARGET/ and
 # makes this script exit 1. Turn every such input into a regression test (tests/core, or
-# tests/storage/dump_test.cpp for the dump reader), then fix the reader.
+# tests/storage/dump_test.cpp for the dump reader, tests/server/request_decoding_test.cpp for
+# request decoding), then fix the reader.
 #
 # The corpus each target grows is kept in build-fuzz/corpus/TARGET/ between runs.
 set -euo pipefail
@@ -23,7 +25,7 @@ TOTAL="${1:-${NEMORI_FUZZ_SECONDS:-60}}"
   echo "fuzz: the time must be a positive number of seconds (got '$TOTAL')" >&2
   exit 2
 }
-TARGETS=(${NEMORI_FUZZ_TARGETS:-fuzz_records fuzz_locomo fuzz_dump})
+TARGETS=(${NEMORI_FUZZ_TARGETS:-fuzz_records fuzz_locomo fuzz_dump fuzz_requests})
 BUILD="$ROOT/build-fuzz"
 JOBS="${JOBS:-2}"
 
@@ -64,6 +66,14 @@ seed_dir() { # target -> its seed directory, filled
     fuzz_locomo)
       cp tests/data/eval/*.json "$dir"/
       cp tests/data/core/fuzz/locomo_* "$dir"/ 2>/dev/null || true
+      ;;
+    fuzz_requests)
+      # The first byte chooses the kind: '0' a JSON body, '1' a query string.
+      printf '0{"messages": [{"speaker_id": "alice", "content": "hi", "timestamp": "2024-05-01T10:00:00Z"}], "source": "app"}' >"$dir/messages"
+      printf '0{"query": "dog", "mode": "hybrid", "top_k": 5, "word_budget": 200, "neighbours": 1, "time_range": {"start": "2024-01-01T00:00:00Z"}}' >"$dir/search"
+      printf '0{"title": "t", "importance_score": 0.5, "timestamp": "2024-05-01T10:00:00+02:00"}' >"$dir/patch"
+      printf '1limit=10&offset=20&type=conversational,behavioral&start=2024-01-01T00:00:00Z&end=2024-02-01T00:00:00Z&min_importance=0.2&order=asc&sort=importance&processed=true' >"$dir/listing"
+      printf '1agent-7:user-1' >"$dir/owner"
       ;;
     fuzz_dump)
       cp tests/data/core/fuzz/dump_* "$dir"/ 2>/dev/null || true
