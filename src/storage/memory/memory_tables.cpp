@@ -187,6 +187,7 @@ void MemoryTables::index_episode(const StoredEpisode& stored) {
   ++episodes_by_type_[static_cast<std::size_t>(e.episode_type)];
   ++episodes_by_level_[static_cast<std::size_t>(e.level) - 1];
   episode_bytes_ += stored.json_bytes;
+  if (e.metadata.custom_fields.contains("merged_from")) ++merged_episodes_;
 }
 
 void MemoryTables::unindex_episode(const StoredEpisode& stored) {
@@ -197,6 +198,7 @@ void MemoryTables::unindex_episode(const StoredEpisode& stored) {
   --episodes_by_type_[static_cast<std::size_t>(e.episode_type)];
   --episodes_by_level_[static_cast<std::size_t>(e.level) - 1];
   episode_bytes_ -= stored.json_bytes;
+  if (e.metadata.custom_fields.contains("merged_from")) --merged_episodes_;
 }
 
 void MemoryTables::insert_episode(const Episode& episode) {
@@ -234,11 +236,43 @@ void MemoryTables::mark_accessed(const std::string& episode_id, Timestamp at) {
 }
 
 Removal MemoryTables::erase_episode(const std::string& episode_id) {
-  const auto it = episodes_.find(episode_id);
-  if (it == episodes_.end()) return {};
-  unindex_episode(it->second);
-  episodes_.erase(it);
-  return Removal{1, erase_links(episode_to_raw_, raw_to_episodes_, episode_id)};
+  return erase_episodes({episode_id});
+}
+
+Removal MemoryTables::erase_episodes(const std::vector<std::string>& episode_ids) {
+  Removal removal;
+  std::set<std::string> lost_a_source;
+  for (const std::string& episode_id : episode_ids) {
+    const auto it = episodes_.find(episode_id);
+    if (it == episodes_.end()) continue;
+    unindex_episode(it->second);
+    episodes_.erase(it);
+    ++removal.records;
+    removal.links += erase_links(episode_to_raw_, raw_to_episodes_, episode_id);
+    erase_progress(episode_id);
+    for (std::string& id : erase_sources_of(episode_id)) lost_a_source.insert(std::move(id));
+  }
+  // Statements with no source left go, all of them before any reopening, so that a statement
+  // closed by one orphan but itself an orphan is not counted as reopened.
+  std::vector<std::string> orphans;
+  for (const std::string& id : lost_a_source) {
+    const auto it = statements_.find(id);
+    if (it != statements_.end() && it->second.statement.source_episode_ids.empty())
+      orphans.push_back(id);
+  }
+  std::set<std::string> reopened;
+  for (const std::string& id : orphans) {
+    if (const auto* closed = closed_by(id)) reopened.insert(closed->begin(), closed->end());
+  }
+  for (const std::string& id : orphans) {
+    erase_statement(id);
+    reopened.erase(id);
+  }
+  removal.statements = orphans.size();
+  for (const std::string& id : reopened) {
+    if (statements_.contains(id)) ++removal.reopened;
+  }
+  return removal;
 }
 
 const TimeIndex* MemoryTables::episodes_of_owner(const std::string& owner_id) const {
@@ -306,7 +340,8 @@ std::vector<std::string> MemoryTables::owners() const {
 
 std::uint64_t MemoryTables::index_bytes() const {
   const std::uint64_t raw_entries = 2 * raw_.size() + 2 * unprocessed_.size();
-  const std::uint64_t episode_entries = 2 * episodes_.size();
+  const std::uint64_t episode_entries = 2 * episodes_.size() + 2 * statements_.size() +
+                                        source_count_ + 2 * progress_.size();
   std::uint64_t id_bytes = 0;
   for (const auto& [id, stored] : raw_) id_bytes += (stored.event.processed ? 2 : 4) * id.size();
   for (const auto& [id, stored] : episodes_) id_bytes += 2 * id.size();
