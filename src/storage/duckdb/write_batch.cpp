@@ -7,6 +7,9 @@
 #include "storage/duckdb/key_conflicts.h"
 #include "storage/duckdb/record_table.h"
 #include "storage/duckdb/rows.h"
+#include "storage/duckdb/semantic_writes.h"
+#include "storage/duckdb/statement_cascade.h"
+#include "storage/duckdb/statement_reads.h"
 #include "storage/write_batch.h"
 
 namespace nemori::detail::duck {
@@ -27,9 +30,58 @@ void read_owners(Connection& connection, std::string_view table, std::string_vie
   });
 }
 
+// What the semantic steps need to know of the store (StoredRecords' statement fields).
+void read_statement_records(Connection& connection, const WriteBatch& batch,
+                            const WriteBatchIds& ids, StoredRecords& stored) {
+  read_owners(connection, "statements", "statement_id", ids.statements, stored.statement_owner);
+  if (!batch.statement_updates.empty()) {
+    std::vector<std::string> updated;
+    updated.reserve(batch.statement_updates.size());
+    for (const nemori::Statement& update : batch.statement_updates)
+      updated.push_back(update.statement_id);
+    for (nemori::Statement& statement : read_statements(connection, updated)) {
+      std::string id = statement.statement_id;
+      stored.statements.emplace(std::move(id), std::move(statement));
+    }
+  }
+  if (!ids.source_episodes.empty()) {
+    Result sources = connection.run(
+        "SELECT statement_id, episode_id FROM statement_sources WHERE statement_id IN ("
+        "SELECT statement_id FROM statement_sources WHERE episode_id IN "
+        "(SELECT unnest(?::VARCHAR[])))",
+        {ids.source_episodes});
+    sources.for_each_row([&](const Chunk& chunk, idx_t row) {
+      stored.statement_sources[std::string(chunk.text(0, row))].emplace_back(chunk.text(1, row));
+    });
+  }
+}
+
+// Deletes episodes as EpisodeRepository::remove() does: links, the semantic rows that depend
+// on them (statement_cascade.h), the rows.
+void delete_episode_rows(Connection& connection, const std::vector<std::string>& episode_ids,
+                         WriteBatchResult& result) {
+  if (episode_ids.empty()) return;
+  connection.run("DELETE FROM episode_raw_data WHERE episode_id IN (SELECT unnest(?::VARCHAR[]))",
+                 {episode_ids});
+  const StatementCascade cascade = remove_episode_dependents(connection, episode_ids);
+  result.statements_removed += cascade.statements_removed;
+  result.statements_reopened += cascade.statements_reopened;
+  result.episodes_deleted += static_cast<std::size_t>(
+      connection
+          .run("DELETE FROM episodes WHERE episode_id IN (SELECT unnest(?::VARCHAR[]))",
+               {episode_ids})
+          .rows_changed());
+}
+
 // Deletes an owner's links (both directions), episodes and raw events, as delete_owner().
 void delete_owner_rows(Connection& connection, const std::string& owner_id,
                        OwnerDeletion& deleted) {
+  // Statements, sources and progress rows carry their owner (a batch never lets a statement
+  // of one owner rest on another owner's episode), so they go by owner_id.
+  deleted.statements +=
+      connection.run("DELETE FROM statements WHERE owner_id = ?", {owner_id}).rows_changed();
+  connection.run("DELETE FROM statement_sources WHERE owner_id = ?", {owner_id});
+  connection.run("DELETE FROM semantic_progress WHERE owner_id = ?", {owner_id});
   deleted.links += connection
                        .run(
                            "DELETE FROM episode_raw_data WHERE owner_id = ? "
@@ -65,6 +117,13 @@ WriteBatchResult DuckDbStorage::apply(const WriteBatch& batch) {
   }
   std::vector<std::string> batch_raw_ids;
   for (const RawEvent& event : batch.raw_events) batch_raw_ids.push_back(event.data_id);
+  std::vector<EncodedStatement> statement_rows, update_rows;
+  statement_rows.reserve(batch.statements.size());
+  for (const nemori::Statement& statement : batch.statements)
+    statement_rows.push_back(encode(statement));
+  update_rows.reserve(batch.statement_updates.size());
+  for (const nemori::Statement& update : batch.statement_updates)
+    update_rows.push_back(encode(update));
   const Timestamp created_at = now_utc();
 
   // The checks run inside the write, so nothing can change between them and the writes; a
@@ -87,6 +146,7 @@ WriteBatchResult DuckDbStorage::apply(const WriteBatch& batch) {
             stored.raw.emplace(std::move(id), std::move(event));
           }
         }
+        read_statement_records(connection, batch, ids, stored);
         const std::vector<bool> store = check_write_batch(batch, stored);
 
         for (const std::string& owner : batch.delete_owners) {
@@ -130,6 +190,18 @@ WriteBatchResult DuckDbStorage::apply(const WriteBatch& batch) {
               "WHERE data_id IN (SELECT unnest(?::VARCHAR[]))",
               {batch.processed_version, batch.processed_ids});
         }
+        move_sources(connection, batch.source_moves);
+        delete_episode_rows(connection, batch.delete_episodes, result);
+        if (!statement_rows.empty() || !batch.statement_sources.empty()) {
+          SourceClock clock(connection);
+          insert_statements(connection, statement_rows, clock);
+          result.statements_stored = statement_rows.size();
+          result.statements_updated = replace_statements(connection, update_rows);
+          result.sources_added = add_sources(connection, batch.statement_sources, clock);
+        } else {
+          result.statements_updated = replace_statements(connection, update_rows);
+        }
+        upsert_progress(connection, batch.semantic_progress);
       },
       [] {});
   return result;
