@@ -427,15 +427,16 @@ void SemanticExtractor::Impl::reconcile(const Episode& episode, std::span<const 
       continue;
     }
     if (d.kind == Decision::kContradiction) {
-      Statement& old = d.batch_index ? fresh[*d.batch_index] : known_copy(d.known_id);
-      if (c.valid_from >= old.valid_from) {
+      const Statement& seen = d.batch_index ? fresh[*d.batch_index] : known_by_id.at(d.known_id);
+      if (c.valid_from >= seen.valid_from) {
+        Statement& old = d.batch_index ? fresh[*d.batch_index] : known_copy(d.known_id);
         old.valid_to = c.valid_from;
         old.superseded_by = c.statement_id;
         old.updated_at = now;
         if (!d.batch_index) ++out.closed;
       } else {  // older news, learnt late: stored closed, the known one stays current
-        c.valid_to = old.valid_from;
-        c.superseded_by = old.statement_id;
+        c.valid_to = seen.valid_from;
+        c.superseded_by = seen.statement_id;
       }
     }
     stored[i] = true;
