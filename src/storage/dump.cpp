@@ -16,6 +16,7 @@
 #include "nemori/core/error.h"
 #include "nemori/core/json.h"
 #include "nemori/core/sha256.h"
+#include "nemori/core/statement.h"
 #include "nemori/core/time.h"
 #include "storage/record_validation.h"
 
@@ -26,10 +27,12 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kFormat = "nemori-dump";
-constexpr std::int64_t kVersion = 2;
+constexpr std::int64_t kVersion = 3;
+// The version before statements, sources and progress: still restored (with checksums).
+constexpr std::int64_t kVersionWithoutStatements = 2;
 // The last version without checksums, still read when verification is turned off.
 constexpr std::int64_t kUnverifiedVersion = 1;
-// Every line of a version 2 dump ends with this field: the SHA-256 of the text before it.
+// Every line of a version 2 or 3 dump ends with this field: the SHA-256 of the text before it.
 constexpr std::string_view kLineCheck = R"(,"sha256":")";
 // Rows per search page while listing what to dump.
 constexpr std::size_t kListPage = 5000;
@@ -42,10 +45,20 @@ constexpr std::size_t kWriteBatch = 1000;
 
 // Everything a dump or copy will hold, listed (as ids) before anything is written.
 struct DumpPlan {
-  std::vector<std::string> raw_ids;      // by owner, then data_id
-  std::vector<std::string> episode_ids;  // by owner, then episode_id
-  std::vector<EpisodeLink> links;        // by owner, then episode_id, then raw_data_id
-  std::size_t total() const { return raw_ids.size() + episode_ids.size() + links.size(); }
+  std::vector<std::string> raw_ids;        // by owner, then data_id
+  std::vector<std::string> episode_ids;    // by owner, then episode_id
+  std::vector<EpisodeLink> links;          // by owner, then episode_id, then raw_data_id
+  std::vector<std::string> statement_ids;  // by owner, then statement_id
+  std::size_t statement_sources = 0;       // source rows of those statements
+  std::vector<SemanticProgress> progress;  // by owner, then episode_id
+  std::size_t total() const {
+    return raw_ids.size() + episode_ids.size() + links.size() + statement_ids.size() +
+           statement_sources + progress.size();
+  }
+  DumpCounts counts() const {
+    return DumpCounts{raw_ids.size(),       episode_ids.size(), links.size(),
+                      statement_ids.size(), statement_sources,  progress.size()};
+  }
 };
 
 std::vector<std::string> sorted_unique(std::vector<std::string> ids) {
@@ -86,6 +99,22 @@ std::vector<std::string> episode_ids_of(Storage& storage, const std::string& own
   return sorted_unique(std::move(ids));
 }
 
+std::vector<std::string> statement_ids_of(Storage& storage, const std::string& owner) {
+  std::vector<std::string> ids;
+  StatementQuery query;
+  query.owner_ids = {owner};
+  query.state = StatementState::kAll;
+  query.sort = StatementQuery::Sort::kValidFromAsc;
+  query.limit = kListPage;
+  while (true) {
+    const StatementSearchResult page = storage.statements().search(query);
+    for (const Statement& statement : page.statements) ids.push_back(statement.statement_id);
+    if (!page.has_more || page.statements.empty()) break;
+    query.offset += page.statements.size();
+  }
+  return sorted_unique(std::move(ids));
+}
+
 DumpPlan plan_dump(Storage& storage, const std::string& owner_id) {
   const std::vector<std::string> owners =
       owner_id.empty() ? storage.list_owners() : std::vector<std::string>{owner_id};
@@ -100,6 +129,15 @@ DumpPlan plan_dump(Storage& storage, const std::string& owner_id) {
   }
   for (const std::string& owner : owners) {
     for (EpisodeLink& link : storage.episodes().links(owner)) plan.links.push_back(std::move(link));
+  }
+  for (const std::string& owner : owners) {
+    for (std::string& id : statement_ids_of(storage, owner)) {
+      plan.statement_ids.push_back(std::move(id));
+    }
+    plan.statement_sources += storage.statements().sources(owner).size();
+    for (SemanticProgress& row : storage.statements().progress_rows(owner)) {
+      plan.progress.push_back(std::move(row));
+    }
   }
   return plan;
 }
@@ -140,6 +178,22 @@ void for_each_episode_batch(Storage& storage, const std::vector<std::string>& id
       episodes.push_back(std::move(*found[k]));
     }
     sink(episodes);
+  }
+}
+
+template <typename Sink>
+void for_each_statement_batch(Storage& storage, const std::vector<std::string>& ids,
+                              std::size_t batch, Sink sink) {
+  for (std::size_t i = 0; i < ids.size(); i += batch) {
+    const std::span<const std::string> chunk(ids.data() + i, std::min(batch, ids.size() - i));
+    std::vector<Statement> statements;
+    statements.reserve(chunk.size());
+    auto found = storage.statements().get_batch(chunk);
+    for (std::size_t k = 0; k < found.size(); ++k) {
+      if (!found[k]) changed_during_read("statement", chunk[k]);
+      statements.push_back(std::move(*found[k]));
+    }
+    sink(statements);
   }
 }
 
@@ -211,6 +265,9 @@ std::string header_line(const DumpCounts& counts) {
   header["raw_events"] = counts.raw_events;
   header["episodes"] = counts.episodes;
   header["links"] = counts.links;
+  header["statements"] = counts.statements;
+  header["statement_sources"] = counts.statement_sources;
+  header["semantic_progress"] = counts.semantic_progress;
   header["created_at"] = format_iso8601(now_utc());
   return header.dump();
 }
@@ -220,6 +277,21 @@ std::string link_line(const EpisodeLink& link) {
   line["type"] = "link";
   line["episode_id"] = link.episode_id;
   line["raw_data_id"] = link.raw_data_id;
+  return line.dump();
+}
+
+// A statement line: the statement without its sources, which follow as statement_source lines.
+std::string statement_line(const Statement& statement) {
+  json data = to_json(statement);
+  data.erase("source_episode_ids");
+  return R"({"type":"statement","data":)" + data.dump() + "}";
+}
+
+std::string statement_source_line(const std::string& statement_id, const std::string& episode_id) {
+  nlohmann::ordered_json line;
+  line["type"] = "statement_source";
+  line["statement_id"] = statement_id;
+  line["episode_id"] = episode_id;
   return line.dump();
 }
 
@@ -243,12 +315,22 @@ RawEvent raw_event_from_dump(const json& data, std::string_view path) {
   return event;
 }
 
-// One parsed line of a dump.
+// One parsed line of a dump. Kinds are listed in the order of the dump's sections.
 struct DumpRecord {
-  enum class Kind { kRawEvent, kEpisode, kLink } kind = Kind::kRawEvent;
+  enum class Kind {
+    kRawEvent,
+    kEpisode,
+    kLink,
+    kStatement,
+    kStatementSource,
+    kProgress
+  } kind = Kind::kRawEvent;
   RawEvent raw_event;
   Episode episode;
   EpisodeLink link;
+  Statement statement;
+  StatementSource source;
+  SemanticProgress progress;
 };
 
 std::string line_prefix(std::size_t line) {
@@ -267,8 +349,8 @@ const std::string& required_id(const json& object, std::string_view key, std::si
   return it->get_ref<const std::string&>();
 }
 
-// Parses one record line; throws ValidationError naming the line.
-DumpRecord parse_record(const std::string& text, std::size_t line) {
+// Parses one record line of a dump of `version`; throws ValidationError naming the line.
+DumpRecord parse_record(const std::string& text, std::size_t line, std::int64_t version) {
   const json j = parse_json(text, "dump line " + std::to_string(line));
   if (!j.is_object()) bad_line(line, "expected a JSON object");
   const auto type = j.find("type");
@@ -282,9 +364,20 @@ DumpRecord parse_record(const std::string& text, std::size_t line) {
           EpisodeLink{required_id(j, "episode_id", line), required_id(j, "raw_data_id", line)};
       return record;
     }
+    const bool statements = version >= kVersion;
+    if (statements && kind == "statement_source") {
+      record.kind = DumpRecord::Kind::kStatementSource;
+      record.source = StatementSource{required_id(j, "statement_id", line),
+                                      required_id(j, "episode_id", line)};
+      return record;
+    }
     const auto data = j.find("data");
-    if (kind != "raw_event" && kind != "episode") {
-      bad_line(line, "unknown record type \"" + kind + "\" (valid: raw_event, episode, link)");
+    if (kind != "raw_event" && kind != "episode" &&
+        !(statements && (kind == "statement" || kind == "semantic_progress"))) {
+      bad_line(line, "unknown record type \"" + kind + "\" (valid in a version " +
+                         std::to_string(version) + " dump: raw_event, episode, link" +
+                         (statements ? ", statement, statement_source, semantic_progress" : "") +
+                         ")");
     }
     if (data == j.end() || !data->is_object()) bad_line(line, "\"data\" must be a JSON object");
     if (kind == "raw_event") {
@@ -292,6 +385,17 @@ DumpRecord parse_record(const std::string& text, std::size_t line) {
       required_id(*data, "data_id", line);
       required_id(*data, "owner_id", line);
       record.raw_event = raw_event_from_dump(*data, "raw_event");
+    } else if (kind == "statement") {
+      record.kind = DumpRecord::Kind::kStatement;
+      if (data->contains("source_episode_ids")) {
+        bad_line(line,
+                 "statement.source_episode_ids: a statement line carries no sources (they are "
+                 "the statement_source lines that follow)");
+      }
+      record.statement = statement_from_json(*data, "statement");
+    } else if (kind == "semantic_progress") {
+      record.kind = DumpRecord::Kind::kProgress;
+      record.progress = semantic_progress_from_json(*data, "semantic_progress");
     } else {
       record.kind = DumpRecord::Kind::kEpisode;
       required_id(*data, "episode_id", line);
@@ -307,6 +411,9 @@ DumpRecord parse_record(const std::string& text, std::size_t line) {
 
 // Header counts of a dump, checked against its content.
 DumpCounts parse_header(const std::string& text, bool verify, std::int64_t* version_out) {
+  const auto readable = [verify](std::int64_t v) {
+    return v == kVersion || v == kVersionWithoutStatements || (!verify && v == kUnverifiedVersion);
+  };
   const json j = parse_json(text, "dump line 1");
   const auto format = j.is_object() ? j.find("format") : j.end();
   if (!j.is_object() || format == j.end() || !format->is_string() ||
@@ -315,9 +422,8 @@ DumpCounts parse_header(const std::string& text, bool verify, std::int64_t* vers
                     std::string(kFormat) + "\")");
   }
   const auto version = j.find("version");
-  const bool known = version != j.end() && version->is_number_integer() &&
-                     (version->get<std::int64_t>() == kVersion ||
-                      (!verify && version->get<std::int64_t>() == kUnverifiedVersion));
+  const bool known =
+      version != j.end() && version->is_number_integer() && readable(version->get<std::int64_t>());
   if (!known) {
     if (verify && version != j.end() && version->is_number_integer() &&
         version->get<std::int64_t>() == kUnverifiedVersion) {
@@ -326,10 +432,11 @@ DumpCounts parse_header(const std::string& text, bool verify, std::int64_t* vers
                "without verification (nemori import --no-verify) if you trust the file");
     }
     bad_line(1, "unsupported dump version " + (version == j.end() ? "(none)" : version->dump()) +
-                    " (this build reads version " + std::to_string(kVersion) +
+                    " (this build reads versions " + std::to_string(kVersion) + " and " +
+                    std::to_string(kVersionWithoutStatements) +
                     ", and version 1 without verification)");
   }
-  if (version_out != nullptr) *version_out = version->get<std::int64_t>();
+  *version_out = version->get<std::int64_t>();
   auto count = [&](std::string_view key) -> std::size_t {
     const auto it = j.find(key);
     if (it == j.end() || !(it->is_number_unsigned() || it->is_number_integer()) ||
@@ -338,7 +445,13 @@ DumpCounts parse_header(const std::string& text, bool verify, std::int64_t* vers
     }
     return it->get<std::size_t>();
   };
-  return DumpCounts{count("raw_events"), count("episodes"), count("links")};
+  DumpCounts counts{count("raw_events"), count("episodes"), count("links")};
+  if (*version_out >= kVersion) {
+    counts.statements = count("statements");
+    counts.statement_sources = count("statement_sources");
+    counts.semantic_progress = count("semantic_progress");
+  }
+  return counts;
 }
 
 bool is_blank(const std::string& line) {
@@ -359,14 +472,14 @@ std::string plural(std::size_t n, std::string_view noun) {
   return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
 }
 
-// Verifies the checksum that ends a version 2 line; throws naming the line.
+// Verifies the checksum that ends a version 2 or 3 line; throws naming the line.
 void verify_line(const std::string& text, std::size_t line) {
   const std::size_t at = text.rfind(kLineCheck);
   const std::size_t hex_at = at + kLineCheck.size();
   if (at == std::string::npos || text.size() != hex_at + 64 + 2 ||
       text.compare(hex_at + 64, 2, "\"}") != 0) {
     bad_line(line,
-             "the line has no checksum (a version 2 dump ends every line with "
+             "the line has no checksum (a version 2 or 3 dump ends every line with "
              "\"sha256\"); the file was edited or is not a nemori dump");
   }
   if (text.compare(hex_at, 64, sha256_hex(std::string_view(text).substr(0, at))) != 0) {
@@ -378,8 +491,42 @@ void verify_line(const std::string& text, std::size_t line) {
 struct LoadedDump {
   DumpCounts header;
   WriteBatch batch;
-  std::vector<std::size_t> raw_lines, episode_lines, link_lines;
+  std::vector<std::size_t> raw_lines, episode_lines, link_lines, statement_lines, progress_lines;
 };
+
+// "N raw events, M episodes, L links, S statements, T statement sources and P progress rows".
+std::string describe(const DumpCounts& counts) {
+  return plural(counts.raw_events, "raw event") + ", " + plural(counts.episodes, "episode") +
+         ", " + plural(counts.links, "link") + ", " + plural(counts.statements, "statement") +
+         ", " + plural(counts.statement_sources, "statement source") + " and " +
+         plural(counts.semantic_progress, "progress row");
+}
+
+// Every superseded_by of the dump's statements names a statement of the dump with the same
+// owner; throws naming the line.
+void check_closers(
+    const LoadedDump& dump,
+    const std::unordered_map<std::string, std::pair<std::size_t, std::size_t>>& statements) {
+  for (std::size_t i = 0; i < dump.batch.statements.size(); ++i) {
+    const Statement& statement = dump.batch.statements[i];
+    if (statement.superseded_by.empty()) continue;
+    const auto closer = statements.find(statement.superseded_by);
+    if (closer == statements.end()) {
+      bad_line(dump.statement_lines[i], "statement \"" + statement.statement_id +
+                                            "\" is superseded by statement \"" +
+                                            statement.superseded_by +
+                                            "\", which the dump does not hold");
+    }
+    const Statement& other = dump.batch.statements[closer->second.second];
+    if (other.owner_id != statement.owner_id) {
+      bad_line(dump.statement_lines[i],
+               "statement \"" + statement.statement_id + "\" of owner \"" + statement.owner_id +
+                   "\" is superseded by statement \"" + other.statement_id + "\" of owner \"" +
+                   other.owner_id + "\" (line " + std::to_string(closer->second.first) +
+                   "): statements never cross owners");
+    }
+  }
+}
 
 // Reads a whole dump without writing anything and checks it: checksums of every line and of
 // the whole dump (when `verify`), every line decodes, sections come in order, ids are
@@ -393,7 +540,7 @@ LoadedDump load_dump(std::istream& in, bool verify) {
   std::int64_t version = kVersion;
   LoadedDump dump;
   dump.header = parse_header(text, verify, &version);
-  const bool checked = verify && version == kVersion;
+  const bool checked = verify && version >= kVersionWithoutStatements;
   if (checked) verify_line(text, line);
   Sha256 dump_hash;
   std::size_t hashed_lines = 0;
@@ -408,12 +555,16 @@ LoadedDump load_dump(std::istream& in, bool verify) {
   // id -> (line, owner)
   std::unordered_map<std::string, std::pair<std::size_t, std::string>> raw_seen, episode_seen;
   std::set<std::pair<std::string, std::string>> links;
-  int section = 0;  // 0 raw events, 1 episodes, 2 links
+  // statement_id -> (line, index in batch.statements); the episodes a progress row names.
+  std::unordered_map<std::string, std::pair<std::size_t, std::size_t>> statement_seen;
+  std::set<std::pair<std::string, std::string>> sources;
+  std::unordered_map<std::string, std::size_t> progress_seen;
+  int section = 0;  // the DumpRecord::Kind of the previous record
   bool ended = false;
   while (next_line(in, text, line)) {
     if (ended) bad_line(line, "text after the end of the dump");
     if (checked) verify_line(text, line);
-    if (version == kVersion && text.starts_with(R"({"type":"end")")) {
+    if (version >= kVersionWithoutStatements && text.starts_with(R"({"type":"end")")) {
       const json trailer = parse_json(text, line_prefix(line));
       const auto lines = trailer.find("lines");
       const auto hash = trailer.find("dump_sha256");
@@ -431,10 +582,16 @@ LoadedDump load_dump(std::istream& in, bool verify) {
       continue;
     }
     hash_line();
-    DumpRecord record = parse_record(text, line);
+    DumpRecord record = parse_record(text, line, version);
     const int record_section = static_cast<int>(record.kind);
     if (record_section < section) {
-      bad_line(line, "records are out of order (raw events, then episodes, then links)");
+      bad_line(line,
+               "records are out of order (raw events, then episodes, then links, then "
+               "statements, then statement sources, then semantic progress)");
+    }
+    if (section <= static_cast<int>(DumpRecord::Kind::kStatement) &&
+        record_section > static_cast<int>(DumpRecord::Kind::kStatement)) {
+      check_closers(dump, statement_seen);
     }
     section = record_section;
     switch (record.kind) {
@@ -490,17 +647,88 @@ LoadedDump load_dump(std::istream& in, bool verify) {
         dump.link_lines.push_back(line);
         break;
       }
+      case DumpRecord::Kind::kStatement: {
+        const Statement& statement = record.statement;
+        const auto [it, inserted] = statement_seen.try_emplace(
+            statement.statement_id, std::make_pair(line, batch.statements.size()));
+        if (!inserted) {
+          bad_line(line, "statement \"" + it->first + "\" appears twice (first on line " +
+                             std::to_string(it->second.first) + ")");
+        }
+        ++seen.statements;
+        batch.statements.push_back(std::move(record.statement));
+        dump.statement_lines.push_back(line);
+        break;
+      }
+      case DumpRecord::Kind::kStatementSource: {
+        const StatementSource& source = record.source;
+        const auto statement = statement_seen.find(source.statement_id);
+        if (statement == statement_seen.end()) {
+          bad_line(line, "source of statement \"" + source.statement_id +
+                             "\", which the dump does not hold");
+        }
+        Statement& target = batch.statements[statement->second.second];
+        const auto episode = episode_seen.find(source.episode_id);
+        if (episode == episode_seen.end()) {
+          bad_line(line, "statement \"" + source.statement_id + "\" is supported by episode \"" +
+                             source.episode_id + "\", which the dump does not hold");
+        }
+        if (episode->second.second != target.owner_id) {
+          bad_line(line, "statement \"" + source.statement_id + "\" of owner \"" +
+                             target.owner_id + "\" (line " +
+                             std::to_string(statement->second.first) + ") supported by episode \"" +
+                             source.episode_id + "\" of owner \"" + episode->second.second +
+                             "\" (line " + std::to_string(episode->second.first) +
+                             "): sources never cross owners");
+        }
+        if (!sources.emplace(source.statement_id, source.episode_id).second) {
+          bad_line(line, "statement source " + source.statement_id + " <- " + source.episode_id +
+                             " appears twice");
+        }
+        ++seen.statement_sources;
+        target.source_episode_ids.push_back(source.episode_id);
+        break;
+      }
+      case DumpRecord::Kind::kProgress: {
+        const SemanticProgress& progress = record.progress;
+        const auto episode = episode_seen.find(progress.episode_id);
+        if (episode == episode_seen.end()) {
+          bad_line(line, "semantic progress of episode \"" + progress.episode_id +
+                             "\", which the dump does not hold");
+        }
+        if (episode->second.second != progress.owner_id) {
+          bad_line(line, "semantic progress of owner \"" + progress.owner_id +
+                             "\" for episode \"" + progress.episode_id + "\" of owner \"" +
+                             episode->second.second + "\" (line " +
+                             std::to_string(episode->second.first) + ")");
+        }
+        const auto [it, inserted] = progress_seen.try_emplace(progress.episode_id, line);
+        if (!inserted) {
+          bad_line(line, "semantic progress of episode \"" + it->first +
+                             "\" appears twice (first on line " + std::to_string(it->second) +
+                             ")");
+        }
+        ++seen.semantic_progress;
+        batch.semantic_progress.push_back(std::move(record.progress));
+        dump.progress_lines.push_back(line);
+        break;
+      }
+    }
+  }
+  if (section <= static_cast<int>(DumpRecord::Kind::kStatement)) check_closers(dump, statement_seen);
+  for (std::size_t i = 0; i < batch.statements.size(); ++i) {
+    if (batch.statements[i].source_episode_ids.empty()) {
+      bad_line(dump.statement_lines[i], "statement \"" + batch.statements[i].statement_id +
+                                            "\" has no statement_source line (every statement "
+                                            "needs an episode supporting it)");
     }
   }
   if (in.bad()) throw StorageError("reading the dump failed");
   if (seen != dump.header) {
-    bad_line(1, "the header announces " + plural(dump.header.raw_events, "raw event") + ", " +
-                    plural(dump.header.episodes, "episode") + " and " +
-                    plural(dump.header.links, "link") + " but the dump holds " +
-                    plural(seen.raw_events, "raw event") + ", " + plural(seen.episodes, "episode") +
-                    " and " + plural(seen.links, "link") + " (is the file truncated?)");
+    bad_line(1, "the header announces " + describe(dump.header) + " but the dump holds " +
+                    describe(seen) + " (is the file truncated?)");
   }
-  if (version == kVersion && !ended && verify) {
+  if (version >= kVersionWithoutStatements && !ended && verify) {
     bad_line(line + 1, "the dump has no end line (is the file truncated?)");
   }
   return dump;
@@ -517,7 +745,9 @@ LoadedDump load_dump(std::istream& in, bool verify) {
     for (const auto& [step, lines] : {std::pair<std::string_view, const std::vector<std::size_t>*>{
                                           "raw_events[", &dump.raw_lines},
                                       {"episodes[", &dump.episode_lines},
-                                      {"links[", &dump.link_lines}}) {
+                                      {"links[", &dump.link_lines},
+                                      {"statements[", &dump.statement_lines},
+                                      {"semantic_progress[", &dump.progress_lines}}) {
       if (!message.starts_with(step)) continue;
       const std::size_t index = std::strtoull(message.c_str() + step.size(), nullptr, 10);
       if (index < lines->size()) prefix = line_prefix((*lines)[index]);
@@ -541,19 +771,58 @@ void require_positive_batch(std::size_t batch_size) {
 }
 
 DumpCounts counts_of(Storage& storage) {
-  return DumpCounts{storage.raw_data().count(""), storage.episodes().count(""),
-                    storage.episodes().links("").size()};
+  SemanticMemoryRepository& statements = storage.statements();
+  return DumpCounts{storage.raw_data().count(""),
+                    storage.episodes().count(""),
+                    storage.episodes().links("").size(),
+                    statements.count("", StatementState::kAll),
+                    statements.sources("").size(),
+                    statements.progress_rows("").size()};
 }
 
 void verify_counts(Storage& storage, const DumpCounts& expected, std::string_view operation) {
   const DumpCounts actual = counts_of(storage);
   if (actual == expected) return;
-  throw StorageError(
-      std::string(operation) + " wrote " + plural(actual.raw_events, "raw event") + ", " +
-      plural(actual.episodes, "episode") + " and " + plural(actual.links, "link") +
-      " but expected " + plural(expected.raw_events, "raw event") + ", " +
-      plural(expected.episodes, "episode") + " and " + plural(expected.links, "link") +
-      "; another writer may be using the target store");
+  throw StorageError(std::string(operation) + " wrote " + describe(actual) + " but expected " +
+                     describe(expected) + "; another writer may be using the target store");
+}
+
+// Copies the planned statements (with their sources) and progress rows in batches of
+// `batch_size`. A statement may be closed by one of a later batch, so they are stored without
+// superseded_by first and closed again by statement updates once all exist.
+template <typename Report>
+void copy_statements(Storage& from, Storage& to, const DumpPlan& plan, std::size_t batch_size,
+                     Report report) {
+  std::vector<Statement> closed;
+  std::size_t sources = 0;
+  for_each_statement_batch(from, plan.statement_ids, batch_size,
+                           [&](const std::vector<Statement>& statements) {
+                             WriteBatch batch;
+                             batch.statements = statements;
+                             for (Statement& statement : batch.statements) {
+                               sources += statement.source_episode_ids.size();
+                               if (statement.superseded_by.empty()) continue;
+                               closed.push_back(statement);
+                               statement.superseded_by.clear();
+                             }
+                             to.apply(batch);
+                             report(statements.size());
+                           });
+  for (std::size_t i = 0; i < closed.size(); i += batch_size) {
+    WriteBatch batch;
+    const auto end = closed.begin() + static_cast<std::ptrdiff_t>(std::min(closed.size(), i + batch_size));
+    batch.statement_updates.assign(closed.begin() + static_cast<std::ptrdiff_t>(i), end);
+    to.apply(batch);
+  }
+  report(sources);
+  for (std::size_t i = 0; i < plan.progress.size(); i += batch_size) {
+    WriteBatch batch;
+    const auto end = plan.progress.begin() +
+                     static_cast<std::ptrdiff_t>(std::min(plan.progress.size(), i + batch_size));
+    batch.semantic_progress.assign(plan.progress.begin() + static_cast<std::ptrdiff_t>(i), end);
+    to.apply(batch);
+    report(batch.semantic_progress.size());
+  }
 }
 
 }  // namespace
@@ -562,7 +831,7 @@ DumpCounts write_dump(Storage& storage, std::ostream& out, const std::string& ow
                       const DumpProgress& progress) {
   const std::shared_ptr<void> primary = storage.read_from_primary();
   const DumpPlan plan = plan_dump(storage, owner_id);
-  const DumpCounts counts{plan.raw_ids.size(), plan.episode_ids.size(), plan.links.size()};
+  const DumpCounts counts = plan.counts();
   const std::size_t total = plan.total();
   std::size_t done = 0;
   auto report = [&](std::size_t n) {
@@ -590,6 +859,31 @@ DumpCounts write_dump(Storage& storage, std::ostream& out, const std::string& ow
       report(i % kWriteBatch + 1);
     }
   }
+  // The statements are read once: their lines first, then their sources in the order they
+  // were added (the order get() returns), statement by statement.
+  std::vector<std::string> source_lines;
+  source_lines.reserve(plan.statement_sources);
+  for_each_statement_batch(
+      storage, plan.statement_ids, kWriteBatch, [&](const std::vector<Statement>& batch) {
+        for (const Statement& statement : batch) {
+          writer.line(statement_line(statement));
+          for (const std::string& episode_id : statement.source_episode_ids)
+            source_lines.push_back(statement_source_line(statement.statement_id, episode_id));
+        }
+        report(batch.size());
+      });
+  if (source_lines.size() != plan.statement_sources) {
+    throw StorageError("the statements' sources changed while they were being read (" +
+                       plural(plan.statement_sources, "source row") + " listed, " +
+                       std::to_string(source_lines.size()) +
+                       " read); the store changed during the dump, retry it");
+  }
+  for (std::string& text : source_lines) writer.line(std::move(text));
+  report(source_lines.size());
+  for (const SemanticProgress& row : plan.progress) {
+    writer.line(R"({"type":"semantic_progress","data":)" + to_json(row).dump() + "}");
+  }
+  report(plan.progress.size());
   writer.finish();
   out.flush();
   if (!out) throw StorageError("writing the dump failed (disk full or stream closed?)");
@@ -606,7 +900,9 @@ DumpCounts restore_dump(Storage& storage, std::istream& in, bool replace, std::s
   }
   LoadedDump dump = load_dump(in, verify);
   const DumpCounts& header = dump.header;
-  const std::size_t total = header.raw_events + header.episodes + header.links;
+  const std::size_t total = header.raw_events + header.episodes + header.links +
+                            header.statements + header.statement_sources +
+                            header.semantic_progress;
   // One unit of work: the old owners go and the dump comes in together, or nothing changes.
   if (replace) dump.batch.delete_owners = storage.list_owners();
   try {
@@ -632,7 +928,7 @@ DumpCounts copy_storage(Storage& from, Storage& to, std::size_t batch_size,
   // checked against the source's own counts at the end.
   const std::shared_ptr<void> primary = from.read_from_primary();
   const DumpPlan plan = plan_dump(from, "");
-  const DumpCounts counts{plan.raw_ids.size(), plan.episode_ids.size(), plan.links.size()};
+  const DumpCounts counts = plan.counts();
   const std::size_t total = plan.total();
   std::size_t done = 0;
   auto report = [&](std::size_t n) {
@@ -649,15 +945,12 @@ DumpCounts copy_storage(Storage& from, Storage& to, std::size_t batch_size,
                            report(batch.size());
                          });
   write_links(to, plan.links, batch_size, report);
+  copy_statements(from, to, plan, batch_size, report);
   verify_counts(to, counts, "copy");
   const DumpCounts source = counts_of(from);
   if (source != counts) {
-    throw StorageError("the source changed during the copy: it now holds " +
-                       plural(source.raw_events, "raw event") + ", " +
-                       plural(source.episodes, "episode") + " and " + plural(source.links, "link") +
-                       ", the copy " + plural(counts.raw_events, "raw event") + ", " +
-                       plural(counts.episodes, "episode") + " and " + plural(counts.links, "link") +
-                       "; stop the writers and migrate again");
+    throw StorageError("the source changed during the copy: it now holds " + describe(source) +
+                       ", the copy " + describe(counts) + "; stop the writers and migrate again");
   }
   return counts;
 }

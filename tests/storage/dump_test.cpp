@@ -1,6 +1,7 @@
 // The portable dump: writing, checking, restoring and copying between stores.
 #include "nemori/storage/dump.h"
 
+#include <algorithm>
 #include <sstream>
 #include <streambuf>
 #include <string>
@@ -111,12 +112,15 @@ TEST(WriteDump, HeaderCountsThenRecordsByOwnerAndId) {
   ASSERT_EQ(lines.size(), 10u);
   const auto header = parse_json(lines[0]);
   EXPECT_EQ(header["format"], "nemori-dump");
-  EXPECT_EQ(header["version"], 2);
+  EXPECT_EQ(header["version"], 3);
   EXPECT_EQ(header["raw_events"], 3);
   EXPECT_EQ(header["episodes"], 2);
   EXPECT_EQ(header["links"], 3);
+  EXPECT_EQ(header["statements"], 0);
+  EXPECT_EQ(header["statement_sources"], 0);
+  EXPECT_EQ(header["semantic_progress"], 0);
   EXPECT_TRUE(parse_iso8601(header["created_at"].get<std::string>()).has_value());
-  EXPECT_THAT(lines[0], ::testing::StartsWith(R"({"format":"nemori-dump","version":2,)"));
+  EXPECT_THAT(lines[0], ::testing::StartsWith(R"({"format":"nemori-dump","version":3,)"));
   const auto end = parse_json(lines.back());
   EXPECT_EQ(end["type"], "end");
   EXPECT_EQ(end["lines"], 9);
@@ -245,17 +249,18 @@ TEST(RestoreDump, BadHeaderOrCountsAreRejected) {
                             "\n"),
               HasSubstr("not a nemori dump"));
   EXPECT_THAT(
-      restore_error(R"({"format":"nemori-dump","version":3,"raw_events":0,"episodes":0,"links":0})"
+      restore_error(R"({"format":"nemori-dump","version":4,"raw_events":0,"episodes":0,"links":0})"
                     "\n"),
-      HasSubstr("unsupported dump version 3"));
+      HasSubstr("unsupported dump version 4"));
   auto truncated = lines;
   truncated.pop_back();
   EXPECT_THAT(restore_error(join_lines(truncated), true),
               HasSubstr("dump line 10: the dump has no end line (is the file truncated?)"));
   truncated.pop_back();
   EXPECT_THAT(restore_error(join_lines(truncated)),
-              HasSubstr("announces 3 raw events, 2 episodes and 3 links but the dump holds 3 raw "
-                        "events, 2 episodes and 2 links"));
+              HasSubstr("announces 3 raw events, 2 episodes, 3 links, 0 statements, 0 statement "
+                        "sources and 0 progress rows but the dump holds 3 raw events, 2 "
+                        "episodes, 2 links, 0 statements"));
 }
 
 TEST(RestoreDump, NonEmptyTargetIsRefusedUnlessReplace) {
@@ -412,6 +417,226 @@ TEST(DumpChecksums, Sha256MatchesTheStandardVectors) {
   for (std::size_t i = 0; i < million.size(); i += 999) pieces.update(million.substr(i, 999));
   EXPECT_EQ(pieces.hex_digest(),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+// ---- statements, sources and progress (version 3) -----------------------------------------
+
+Statement statement(const std::string& id, const std::string& owner, unsigned day,
+                    Ids sources) {
+  Statement s;
+  s.statement_id = id;
+  s.owner_id = owner;
+  s.category = StatementCategory::kPreference;
+  s.subject = "Caroline";
+  s.content = "Statement " + id + ".";
+  s.confidence = 0.75;
+  s.valid_from = make_timestamp(2024, 3, day);
+  s.recorded_at = make_timestamp(2024, 4, 1);
+  s.updated_at = make_timestamp(2024, 4, 2);
+  s.source_episode_ids = std::move(sources);
+  return s;
+}
+
+// populated() plus: bob's "s-b1" closed by "s-b0" (a closer whose id sorts first), supported
+// by two episodes in an order that is not sorted; alice's "s-a" with a vector; progress rows.
+std::unique_ptr<Storage> with_statements() {
+  auto s = populated();
+  WriteBatch batch;
+  batch.episodes = {episode("e-b0", "bob", 6)};
+  Statement closed = statement("s-b1", "bob", 1, {"e-b0", "e-b"});
+  closed.valid_to = make_timestamp(2024, 3, 6);
+  closed.superseded_by = "s-b0";
+  closed.metadata = {{"evidence", {"r-b1"}}, {"extraction", "direct"}};
+  Statement alice = statement("s-a", "alice", 5, {"e-a"});
+  alice.embedding_vector = std::vector<float>{0.5f, -0.25f};
+  alice.embedding_model = "test-embedder";
+  batch.statements = {closed, statement("s-b0", "bob", 6, {"e-b"}), alice};
+  SemanticProgress done;
+  done.episode_id = "e-b";
+  done.owner_id = "bob";
+  done.state = SemanticState::kDone;
+  done.version = "semantic-1";
+  done.semantic_calls = 2;
+  done.semantic_tokens = 345;
+  done.updated_at = make_timestamp(2024, 4, 3);
+  SemanticProgress dropped = done;
+  dropped.episode_id = "e-a";
+  dropped.owner_id = "alice";
+  dropped.state = SemanticState::kDropped;
+  dropped.detail = "no JSON twice";
+  batch.semantic_progress = {done, dropped};
+  s->apply(batch);
+  return s;
+}
+
+// The lines of a dump without the ones that hold created_at (the header) or a checksum
+// covering it (the end line).
+std::vector<std::string> record_lines(const std::string& dump) {
+  auto lines = lines_of(dump);
+  return std::vector<std::string>(lines.begin() + 1, lines.end() - 1);
+}
+
+TEST(StatementDump, StatementSourceAndProgressLinesFollowTheLinks) {
+  auto s = with_statements();
+  std::ostringstream out;
+  EXPECT_EQ(write_dump(*s, out), (DumpCounts{3, 3, 3, 3, 4, 2}));
+  const auto lines = lines_of(out.str());
+  const auto header = parse_json(lines[0]);
+  EXPECT_EQ(header["statements"], 3);
+  EXPECT_EQ(header["statement_sources"], 4);
+  EXPECT_EQ(header["semantic_progress"], 2);
+  std::vector<std::string> types;
+  for (std::size_t i = 1; i + 1 < lines.size(); ++i)
+    types.push_back(parse_json(lines[i])["type"].get<std::string>());
+  EXPECT_THAT(types, ElementsAre("raw_event", "raw_event", "raw_event", "episode", "episode",
+                                 "episode", "link", "link", "link", "statement", "statement",
+                                 "statement", "statement_source", "statement_source",
+                                 "statement_source", "statement_source", "semantic_progress",
+                                 "semantic_progress"));
+  // Statements by owner, then id; sources statement by statement in the order they were added.
+  EXPECT_EQ(parse_json(lines[10])["data"]["statement_id"], "s-a");
+  EXPECT_EQ(parse_json(lines[11])["data"]["statement_id"], "s-b0");
+  EXPECT_EQ(parse_json(lines[12])["data"]["statement_id"], "s-b1");
+  EXPECT_FALSE(parse_json(lines[12])["data"].contains("source_episode_ids"));
+  EXPECT_EQ(parse_json(lines[12])["data"]["superseded_by"], "s-b0");
+  EXPECT_EQ(parse_json(lines[10])["data"]["embedding_model"], "test-embedder");
+  EXPECT_FALSE(parse_json(lines[11])["data"].contains("embedding_model"));
+  const auto source = [&](std::size_t i) {
+    const auto j = parse_json(lines[i]);
+    return j["statement_id"].get<std::string>() + "<-" + j["episode_id"].get<std::string>();
+  };
+  EXPECT_EQ(source(13), "s-a<-e-a");
+  EXPECT_EQ(source(14), "s-b0<-e-b");
+  EXPECT_EQ(source(15), "s-b1<-e-b0");
+  EXPECT_EQ(source(16), "s-b1<-e-b");
+  EXPECT_EQ(parse_json(lines[17])["data"]["episode_id"], "e-a");
+  EXPECT_EQ(parse_json(lines[18])["data"]["episode_id"], "e-b");
+  // One owner: only its statements and progress.
+  EXPECT_EQ(write_dump(*s, out, "alice"), (DumpCounts{1, 1, 1, 1, 1, 1}));
+}
+
+TEST(StatementDump, DumpWithStatementsRestoredIntoAFreshStoreDumpsIdentically) {
+  auto source = with_statements();
+  const std::string first = dump_of(*source);
+  auto target = open_storage("memory://");
+  std::istringstream in(first);
+  EXPECT_EQ(restore_dump(*target, in, false), (DumpCounts{3, 3, 3, 3, 4, 2}));
+  EXPECT_EQ(record_lines(dump_of(*target)), record_lines(first));
+  for (const std::string id : {"s-a", "s-b0", "s-b1"}) {
+    EXPECT_EQ(target->statements().get(id), source->statements().get(id)) << id;
+  }
+  EXPECT_EQ(target->statements().get("s-b1")->source_episode_ids, (Ids{"e-b0", "e-b"}));
+  EXPECT_EQ(target->statements().progress_rows(""), source->statements().progress_rows(""));
+  // Progress is restored, so only the episode without a row is pending.
+  EXPECT_THAT(target->statements().pending_episodes("bob", std::nullopt), ElementsAre("e-b0"));
+  EXPECT_THAT(target->statements().pending_episodes("alice", std::nullopt), ::testing::IsEmpty());
+}
+
+// `lines` as a dump of `version`, each line sealed with its checksum and an end line added.
+std::string sealed_dump(const std::vector<std::string>& lines) {
+  std::string text;
+  const auto seal = [](std::string object) {
+    object.pop_back();
+    return object + R"(,"sha256":")" + sha256_hex(object) + "\"}";
+  };
+  for (const std::string& line : lines) text += seal(line) + "\n";
+  nlohmann::ordered_json end;
+  end["type"] = "end";
+  end["lines"] = lines.size();
+  end["dump_sha256"] = sha256_hex(text);
+  return text + seal(end.dump()) + "\n";
+}
+
+TEST(StatementDump, VersionTwoDumpStillRestores) {
+  const std::string v2 = sealed_dump({
+      R"({"format":"nemori-dump","version":2,"raw_events":1,"episodes":1,"links":1,)"
+      R"("created_at":"2024-01-01T00:00:00+00:00"})",
+      R"({"type":"raw_event","data":{"data_id":"r1","owner_id":"o","data_type":"custom",)"
+      R"("content":"hi","source":"","temporal_info":{"timestamp":"2024-01-01T00:00:00+00:00"}}})",
+      R"({"type":"episode","data":{"episode_id":"e1","owner_id":"o","title":"T","content":"C",)"
+      R"("summary":"S","temporal_info":{"timestamp":"2024-01-02T00:00:00+00:00"}}})",
+      R"({"type":"link","episode_id":"e1","raw_data_id":"r1"})",
+  });
+  auto target = open_storage("memory://");
+  std::istringstream in(v2);
+  EXPECT_EQ(restore_dump(*target, in, false), (DumpCounts{1, 1, 1}));
+  EXPECT_EQ(target->episodes().get("e1")->title, "T");
+  EXPECT_EQ(target->statements().count("", StatementState::kAll), 0u);
+  // Every episode of a version 2 dump is pending for the semantic pass.
+  EXPECT_THAT(target->statements().pending_episodes("o", std::nullopt), ElementsAre("e1"));
+  // A version 2 dump cannot hold statement lines.
+  const std::string with_statement = sealed_dump({
+      R"({"format":"nemori-dump","version":2,"raw_events":0,"episodes":0,"links":0,)"
+      R"("created_at":"2024-01-01T00:00:00+00:00"})",
+      R"({"type":"statement","data":{}})",
+  });
+  EXPECT_THAT(restore_error(with_statement, true),
+              HasSubstr("dump line 2: unknown record type \"statement\" (valid in a version 2 "
+                        "dump: raw_event, episode, link)"));
+}
+
+TEST(StatementDump, RestoreChecksSourcesProgressAndSupersession) {
+  auto source = with_statements();
+  const auto lines = lines_of(dump_of(*source));
+  // lines: 0 header, 1-3 raw, 4-6 episodes (e-a, e-b, e-b0), 7-9 links, 10 s-a, 11 s-b0,
+  // 12 s-b1, 13-16 sources, 17-18 progress, 19 end
+  auto without = [&](std::initializer_list<std::size_t> drop, const std::string& header_from,
+                     const std::string& header_to) {
+    std::vector<std::string> kept;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if (std::find(drop.begin(), drop.end(), i) != drop.end()) continue;
+      kept.push_back(i == 0 ? replace_first(lines[0], header_from, header_to) : lines[i]);
+    }
+    return join_lines(kept);
+  };
+  // A statement without any source line.
+  EXPECT_THAT(restore_error(without({13}, R"("statement_sources":4)", R"("statement_sources":3)")),
+              HasSubstr("dump line 11: statement \"s-a\" has no statement_source line"));
+  // A source naming an episode the dump does not hold (the episode and its link dropped).
+  EXPECT_THAT(restore_error(without({6}, R"("episodes":3)", R"("episodes":2)")),
+              HasSubstr("which the dump does not hold"));
+  // superseded_by naming a statement the dump does not hold.
+  EXPECT_THAT(
+      restore_error(without({11, 14}, R"("statements":3,"statement_sources":4)",
+                            R"("statements":2,"statement_sources":3)")),
+      HasSubstr("dump line 12: statement \"s-b1\" is superseded by statement \"s-b0\", which "
+                "the dump does not hold"));
+  // A source across owners: alice's statement supported by bob's episode.
+  auto cross = lines;
+  cross[13] = replace_first(cross[13], R"("episode_id":"e-a")", R"("episode_id":"e-b")");
+  EXPECT_THAT(restore_error(join_lines(cross)), HasSubstr("sources never cross owners"));
+  // Progress of an episode of another owner.
+  auto progress = lines;
+  progress[17] = replace_first(progress[17], R"("episode_id":"e-a")", R"("episode_id":"e-b0")");
+  EXPECT_THAT(restore_error(join_lines(progress)),
+              HasSubstr("dump line 18: semantic progress of owner \"alice\" for episode "
+                        "\"e-b0\" of owner \"bob\""));
+  // A statement after its sources.
+  auto order = lines;
+  std::swap(order[12], order[13]);
+  EXPECT_THAT(restore_error(join_lines(order)), HasSubstr("out of order"));
+  // A statement line carrying sources of its own.
+  auto carrying = lines;
+  carrying[10] = replace_first(carrying[10], R"("statement_id":"s-a")",
+                               R"("statement_id":"s-a","source_episode_ids":["e-a"])");
+  EXPECT_THAT(restore_error(join_lines(carrying)), HasSubstr("carries no sources"));
+  // A broken statement names its line and field.
+  auto broken = lines;
+  broken[11] = replace_first(broken[11], R"("confidence":0.75)", R"("confidence":7.5)");
+  EXPECT_THAT(restore_error(join_lines(broken)),
+              HasSubstr("dump line 12: statement.confidence"));
+}
+
+TEST(CopyStorage, CopiesStatementsSourcesAndProgressInSmallBatches) {
+  auto source = with_statements();
+  auto target = open_storage("memory://");
+  // Batches of one: s-b1 is copied before the statement that closed it.
+  EXPECT_EQ(copy_storage(*source, *target, 1), (DumpCounts{3, 3, 3, 3, 4, 2}));
+  for (const std::string id : {"s-a", "s-b0", "s-b1"}) {
+    EXPECT_EQ(target->statements().get(id), source->statements().get(id)) << id;
+  }
+  EXPECT_EQ(target->statements().progress_rows(""), source->statements().progress_rows(""));
+  EXPECT_EQ(record_lines(dump_of(*target)), record_lines(dump_of(*source)));
 }
 
 }  // namespace
