@@ -6,6 +6,9 @@
 //
 // BM_SearchInProcess is the reference of BM_SearchHttp/C: the same query through
 // POST /v1/owners/{owner}/search on C keep-alive connections (p50/p99 per request).
+// BM_AddInProcess (MemorySystem::add of one message) is the reference of BM_AddHttp/C: one
+// message per POST /v1/owners/{owner}/messages, each connection adding to an owner of its own.
+// The store is the same: NEMORI_BENCH_STORAGE=postgresql://... for PostgreSQL.
 //
 // BM_InProcess is the reference: the trivial handler's work called directly. BM_Http/1 sends
 // the same request over one keep-alive connection. BM_HttpConnections/64/POOL runs 64 client
@@ -17,6 +20,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -28,6 +32,8 @@
 
 #include "bench_env.h"
 #include "bench_report.h"
+#include "nemori/core/json.h"
+#include "nemori/core/time.h"
 #include "nemori/memory/memory_system.h"
 #include "nemori/server/server.h"
 #include "nemori/storage/config.h"
@@ -244,6 +250,76 @@ void BM_SearchHttp(benchmark::State& state) {
   state.counters["p99_ms"] = nemori::bench::percentile(latencies, 0.99);
 }
 BENCHMARK(BM_SearchHttp)
+    ->ArgName("connections")
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(64)
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// A message no earlier run stored (so that none is skipped as already stored).
+nemori::Message unique_message(const std::string& speaker) {
+  static std::atomic<std::uint64_t> counter{0};
+  static const std::string run = std::to_string(
+      std::chrono::steady_clock::now().time_since_epoch().count());
+  nemori::Message m;
+  m.speaker_id = speaker;
+  m.content = "the bakery opens at seven, note " + run + "-" + std::to_string(counter++);
+  m.timestamp = nemori::now_utc();
+  return m;
+}
+
+void BM_AddInProcess(benchmark::State& state) {
+  auto& f = search_fixture();
+  f.memory->delete_owner("load-in-process");
+  std::vector<double> latencies;
+  for (auto _ : state) {
+    const std::vector<nemori::Message> one = {unique_message("ann")};
+    const auto before = std::chrono::steady_clock::now();
+    benchmark::DoNotOptimize(f.memory->add("load-in-process", one, {}, ""));
+    latencies.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - before)
+            .count());
+  }
+  state.counters["p50_ms"] = nemori::bench::percentile(latencies, 0.5);
+  state.counters["p99_ms"] = nemori::bench::percentile(latencies, 0.99);
+}
+BENCHMARK(BM_AddInProcess)->UseRealTime()->Iterations(2000);
+
+// C client threads, each on its own keep-alive connection and owner, 200 adds of one message.
+void BM_AddHttp(benchmark::State& state) {
+  auto& f = search_fixture();
+  const auto connections = static_cast<std::size_t>(state.range(0));
+  constexpr int kRequests = 200;
+  for (std::size_t t = 0; t < connections; ++t) f.memory->delete_owner("load-" + std::to_string(t));
+  std::atomic<std::size_t> next_owner{0};
+  std::vector<double> latencies;
+  for (auto _ : state) {
+    const httplib::Headers headers = {
+        {"Authorization", std::string("Bearer ") + SearchFixture::kKey}};
+    run_clients(
+        state, f.server->port(), connections, kRequests,
+        [&headers, &next_owner](httplib::Client& client) {
+          // The first request of a connection picks its owner (thread_local: one per client).
+          thread_local std::string owner;
+          thread_local const httplib::Client* owner_of = nullptr;
+          if (owner_of != &client) {
+            owner = "load-" + std::to_string(next_owner++);
+            owner_of = &client;
+          }
+          const nlohmann::json message = nemori::to_json(unique_message("ann"));
+          const std::string body = nlohmann::json{{"messages", {message}}}.dump();
+          auto res = client.Post(("/v1/owners/" + owner + "/messages").c_str(), headers, body,
+                                 "application/json");
+          return res && res->status == 202;
+        },
+        latencies);
+  }
+  state.counters["p50_ms"] = nemori::bench::percentile(latencies, 0.5);
+  state.counters["p99_ms"] = nemori::bench::percentile(latencies, 0.99);
+}
+BENCHMARK(BM_AddHttp)
     ->ArgName("connections")
     ->Arg(1)
     ->Arg(8)
