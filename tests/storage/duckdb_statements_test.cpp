@@ -257,5 +257,42 @@ TEST_F(DuckDbStatementsTest, StatementsClosedAndReopenedWhileReadersRunLoseNothi
   EXPECT_TRUE(storage->check_integrity(true).consistent());
 }
 
+TEST_F(DuckDbStatementsTest, AProgressRowIsUpdatedInPlaceAndFollowsItsEpisodesOwner) {
+  auto storage = open();
+  Episode episode = make_episode("e1", "alice", 1);
+  storage->episodes().store(episode);
+  SemanticProgress progress;
+  progress.episode_id = "e1";
+  progress.owner_id = "alice";
+  progress.state = SemanticState::kRetry;
+  progress.attempts = 1;
+  progress.version = "semantic-1";
+  progress.detail = "timeout";
+  progress.semantic_calls = 2;
+  progress.updated_at = at(3);
+  WriteBatch first;
+  first.semantic_progress.push_back(progress);
+  storage->apply(first);
+  EXPECT_EQ(storage->statements().pending_episodes("alice", std::nullopt),
+            std::vector<std::string>{"e1"});
+
+  episode.owner_id = "bob";
+  ASSERT_TRUE(storage->episodes().update(episode));
+  progress.owner_id = "bob";
+  progress.state = SemanticState::kDone;
+  progress.attempts = 2;
+  progress.detail = "";
+  progress.semantic_tokens = 18446744073709551615ULL;  // every bit of the counter kept
+  progress.updated_at = at(4);
+  WriteBatch second;
+  second.semantic_progress.push_back(progress);
+  storage->apply(second);
+  EXPECT_TRUE(storage->statements().progress_rows("alice").empty());
+  EXPECT_EQ(storage->statements().progress_rows("bob"), std::vector<SemanticProgress>{progress});
+  EXPECT_TRUE(storage->statements().pending_episodes("bob", std::nullopt).empty());
+  EXPECT_TRUE(storage->statements().pending_owners().empty());
+  EXPECT_EQ(storage->stats().semantic_progress, (std::map<std::string, std::size_t>{{"done", 1}}));
+}
+
 }  // namespace
 }  // namespace nemori

@@ -134,11 +134,12 @@ void upsert_progress(Connection& connection, std::span<const SemanticProgress> r
 
   // Stored rows are updated in place: none of the columns set is indexed or a list, so DuckDB
   // never moves their key.
-  std::vector<std::string> u_ids, u_states, u_versions, u_details;
+  std::vector<std::string> u_ids, u_owners, u_states, u_versions, u_details;
   std::vector<std::int64_t> u_attempts, u_sc, u_st, u_mc, u_mt, u_at;
   for (const SemanticProgress& row : rows) {
     if (!stored.contains(row.episode_id)) continue;
     u_ids.push_back(row.episode_id);
+    u_owners.push_back(row.owner_id);
     u_states.emplace_back(to_string(row.state));
     u_attempts.push_back(row.attempts);
     u_versions.push_back(row.version);
@@ -160,6 +161,13 @@ void upsert_progress(Connection& connection, std::span<const SemanticProgress> r
         "unnest(?::BIGINT[]) AS mc, unnest(?::BIGINT[]) AS mt, unnest(?::BIGINT[]) AS at) u "
         "WHERE semantic_progress.episode_id = u.id",
         {u_ids, u_states, u_attempts, u_versions, u_details, u_sc, u_st, u_mc, u_mt, u_at});
+    // A row whose episode changed owners since follows it (owner_id is indexed, so only the
+    // rows that differ are touched).
+    connection.run(
+        "UPDATE semantic_progress SET owner_id = u.owner FROM (SELECT unnest(?::VARCHAR[]) AS id, "
+        "unnest(?::VARCHAR[]) AS owner) u WHERE semantic_progress.episode_id = u.id "
+        "AND semantic_progress.owner_id <> u.owner",
+        {u_ids, u_owners});
   }
   if (u_ids.size() == rows.size()) return;
   Appender appender = progress_appender(connection);
