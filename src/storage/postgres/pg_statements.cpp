@@ -280,7 +280,10 @@ StatementSearchResult PgStatementRepository::search(const StatementQuery& query)
   if (!query.statement_ids.empty()) {
     w.add("s.statement_id = ANY(" + w.param(query.statement_ids) + "::text[])");
   }
-  if (!query.owner_ids.empty()) {
+  if (query.owner_ids.size() == 1) {
+    // Equality (not = ANY) lets the (owner, valid_from, id) indexes return a page in order.
+    w.add("s.owner_id = " + w.param(query.owner_ids.front()) + "::text");
+  } else if (!query.owner_ids.empty()) {
     w.add("s.owner_id = ANY(" + w.param(query.owner_ids) + "::text[])");
   }
   if (query.as_of) {
