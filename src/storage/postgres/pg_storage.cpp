@@ -2,12 +2,8 @@
 // deletion, statistics and health, over the pools of pg_context.h; statements live in
 // pg_statements.cpp.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <limits>
 #include <memory>
-#include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
