@@ -427,6 +427,9 @@ void SemanticExtractor::Impl::reconcile(const Episode& episode, std::span<const 
       continue;
     }
     if (d.kind == Decision::kContradiction) {
+      const Decision target = resolve(d);  // an unstored duplicate stands for what it repeats
+      d.known_id = target.known_id;
+      d.batch_index = target.batch_index;
       const Statement& seen = d.batch_index ? fresh[*d.batch_index] : known_by_id.at(d.known_id);
       if (c.valid_from >= seen.valid_from) {
         Statement& old = d.batch_index ? fresh[*d.batch_index] : known_copy(d.known_id);
