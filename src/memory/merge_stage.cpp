@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <set>
+#include <utility>
 
 #include "memory/index_freshness.h"
 #include "nemori/episodes/episode_merger.h"
@@ -18,6 +20,8 @@ std::size_t MemorySystem::merge_episodes(const std::string& owner_id,
                                          std::span<const std::string> fresh) {
   std::size_t merges = 0;
   const EpisodeMergerOptions& options = merger_->options();
+  // Pairs asked about in this call: two new episodes near each other are asked about once.
+  std::set<std::pair<std::string, std::string>> asked;
   for (const std::string& episode_id : fresh) {
     try {
       const std::optional<Episode> episode = storage_->episodes().get(episode_id);
@@ -39,14 +43,17 @@ std::size_t MemorySystem::merge_episodes(const std::string& owner_id,
       for (auto& e : storage_->episodes().get_batch(ids)) {
         if (e) nearby.push_back(std::move(*e));
       }
-      const std::vector<MergeCandidate> candidates =
-          select_merge_candidates(*episode, nearby, options);
+      std::vector<MergeCandidate> candidates = select_merge_candidates(*episode, nearby, options);
+      std::erase_if(candidates, [&](const MergeCandidate& c) {
+        return !asked.insert(std::minmax(episode_id, c.episode.episode_id)).second;
+      });
       if (candidates.empty()) continue;  // no call
       const MergeOutcome outcome = merger_->merge(*episode, candidates, now_utc());
       if (!outcome.merged) continue;
       const auto partner = std::find_if(candidates.begin(), candidates.end(), [&](const auto& c) {
         return c.episode.episode_id == outcome.partner_id;
       });
+      const Episode* const both[] = {&*episode, &partner->episode};
       Episode merged = *outcome.merged;
       std::span<Episode> one(&merged, 1);
       embed_episodes(*embedder_, one);  // throws LlmError: nothing written
@@ -55,7 +62,7 @@ std::size_t MemorySystem::merge_episodes(const std::string& owner_id,
       // both deleted, and the merged episode's progress row.
       WriteBatch batch;
       batch.episodes = {merged};
-      for (const Episode* e : {&*episode, &partner->episode}) {
+      for (const Episode* e : both) {
         for (const std::string& raw_id : storage_->episodes().raw_ids_for_episode(e->episode_id))
           batch.links.push_back({merged.episode_id, raw_id});
         batch.source_moves.push_back({e->episode_id, merged.episode_id});
@@ -66,7 +73,7 @@ std::size_t MemorySystem::merge_episodes(const std::string& owner_id,
       progress.owner_id = owner_id;
       progress.version = config_.semantic.version;
       bool both_done = true;
-      for (const Episode* e : {&*episode, &partner->episode}) {
+      for (const Episode* e : both) {
         const auto row = storage_->statements().progress(e->episode_id);
         both_done = both_done && row && row->state == SemanticState::kDone;
         if (row) {
