@@ -329,10 +329,10 @@ class Storage {
   virtual RawDataRepository& raw_data() = 0;
   /// The episode repository (owned by this Storage).
   virtual EpisodeRepository& episodes() = 0;
-  /// The statement repository (owned by this Storage). Throws UnsupportedBackendError on a
-  /// backend that does not store statements yet.
-  virtual SemanticMemoryRepository& statements();
-  /// Deletes every raw event, episode and link of the owner in one transaction.
+  /// The statement repository (owned by this Storage).
+  virtual SemanticMemoryRepository& statements() = 0;
+  /// Deletes every raw event, episode and link of the owner, with its statements, their sources
+  /// and its semantic progress rows, in one transaction.
   virtual OwnerDeletion delete_owner(const std::string& owner_id) = 0;
   /// Applies a WriteBatch atomically: every record and reference is checked (against the
   /// batch itself and the store after the batch's deletions) before anything is written, with
