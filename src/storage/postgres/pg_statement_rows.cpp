@@ -21,11 +21,9 @@ std::optional<std::string> unless_empty(const std::string& text) {
   return text;
 }
 
-// A stored unsigned counter (bigint) from a C++ one; counters past 2^63 are clamped.
-std::string counter(std::uint64_t n) {
-  constexpr std::uint64_t kMax = static_cast<std::uint64_t>(INT64_MAX);
-  return std::to_string(n > kMax ? kMax : n);
-}
+// An unsigned 64-bit counter in a bigint column: the same 64 bits, read back by
+// decode_progress() (values of 2^63 and more are stored negative; unsigned_counter() in SQL).
+std::string counter(std::uint64_t n) { return std::to_string(static_cast<std::int64_t>(n)); }
 
 [[noreturn]] void corrupt(const std::string& what, const std::exception& e) {
   throw StorageError("PostgreSQL holds a " + what + " nemori cannot read: " + e.what());
@@ -103,6 +101,11 @@ RowValues progress_row(const SemanticProgress& p) {
                    counter(p.merge_calls),
                    counter(p.merge_tokens),
                    format_timestamptz(p.updated_at)};
+}
+
+std::string unsigned_counter(const std::string& column) {
+  return "(" + column + "::numeric + CASE WHEN " + column +
+         " < 0 THEN 18446744073709551616 ELSE 0 END)";
 }
 
 std::string progress_select_list(const std::string& a) {

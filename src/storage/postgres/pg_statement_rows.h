@@ -31,6 +31,9 @@ extern const char* const kProgressInsertColumns;
 inline constexpr int kProgressInsertCount = 11;
 /// The values stored for `progress`.
 RowValues progress_row(const SemanticProgress& progress);
+/// SQL for the unsigned value (numeric) of a counter column of semantic_progress, which holds
+/// the 64 bits of a std::uint64_t in a bigint.
+std::string unsigned_counter(const std::string& column);
 /// The select list decode_progress() reads, for the semantic_progress table aliased `alias`.
 std::string progress_select_list(const std::string& alias);
 /// Reads the progress row at `row` of a result selected with progress_select_list().

@@ -19,6 +19,7 @@
 #include "storage/postgres/pg_query.h"
 #include "storage/postgres/pg_rows.h"
 #include "storage/postgres/pg_schema.h"
+#include "storage/postgres/pg_statement_rows.h"
 #include "storage/postgres/pg_statements.h"
 #include "storage/record_validation.h"
 #include "storage/write_batch.h"
@@ -1075,18 +1076,24 @@ class PgStorage final : public Storage {
                                  " WHERE (metadata -> 'custom_fields') ? 'merged_from')");
     s.statement_sources = static_cast<std::size_t>(counts.int64(0, 0));
     s.merged_episodes = static_cast<std::size_t>(counts.int64(0, 1));
-    const Result progress =
-        c.exec("SELECT state, count(*), sum(semantic_calls)::int8, sum(semantic_tokens)::int8, "
-               "sum(merge_calls)::int8, sum(merge_tokens)::int8 FROM " +
-               ctx_.table("semantic_progress") + " GROUP BY 1");
-    s.semantic_usage = {
-        {"semantic_calls", 0}, {"semantic_tokens", 0}, {"merge_calls", 0}, {"merge_tokens", 0}};
+    const std::vector<std::string> usage = {"semantic_calls", "semantic_tokens", "merge_calls",
+                                            "merge_tokens"};
+    std::string sums;
+    for (const std::string& column : usage) {
+      // Summed exactly, then held at the largest std::uint64_t.
+      sums += ", least(coalesce(sum(" + pg::unsigned_counter(column) +
+              "), 0), 18446744073709551615)::text";
+    }
+    const Result progress = c.exec("SELECT state, count(*)" + sums + " FROM " +
+                                   ctx_.table("semantic_progress") + " GROUP BY 1");
+    for (const std::string& key : usage) s.semantic_usage[key] = 0;
     for (int i = 0; i < progress.rows(); ++i) {
       s.semantic_progress[progress.str(i, 0)] = static_cast<std::size_t>(progress.int64(i, 1));
-      s.semantic_usage["semantic_calls"] += static_cast<std::uint64_t>(progress.int64(i, 2));
-      s.semantic_usage["semantic_tokens"] += static_cast<std::uint64_t>(progress.int64(i, 3));
-      s.semantic_usage["merge_calls"] += static_cast<std::uint64_t>(progress.int64(i, 4));
-      s.semantic_usage["merge_tokens"] += static_cast<std::uint64_t>(progress.int64(i, 5));
+      for (std::size_t k = 0; k < usage.size(); ++k) {
+        std::uint64_t& total = s.semantic_usage[usage[k]];
+        const std::uint64_t n = std::stoull(progress.str(i, static_cast<int>(k) + 2));
+        total = n > UINT64_MAX - total ? UINT64_MAX : total + n;
+      }
     }
   }
 

@@ -90,6 +90,42 @@ TEST(PostgresStatements, ASchemaOfVersionThreeGainsTheSemanticTablesAndKeepsItsE
   EXPECT_EQ(s->statements().progress("e1"), batch.semantic_progress[0]);
 }
 
+TEST(PostgresStatements, AProgressRowIsUpdatedInPlaceFollowsItsEpisodesOwnerAndKeepsEveryBit) {
+  auto s = open_fresh_pg();
+  Episode e = episode("e1", "alice", make_timestamp(2024, 1, 1));
+  s->episodes().store(e);
+  SemanticProgress progress = done("e1", "alice");
+  progress.state = SemanticState::kRetry;
+  progress.attempts = 1;
+  progress.detail = "timeout";
+  WriteBatch first;
+  first.semantic_progress.push_back(progress);
+  s->apply(first);
+  EXPECT_THAT(s->statements().pending_episodes("alice", std::nullopt), ElementsAre("e1"));
+  EXPECT_THAT(s->statements().pending_owners(), ElementsAre("alice"));
+
+  e.owner_id = "bob";
+  ASSERT_TRUE(s->episodes().update(e));
+  progress.owner_id = "bob";
+  progress.state = SemanticState::kDone;
+  progress.attempts = 2;
+  progress.detail = "";
+  progress.semantic_tokens = 18446744073709551615ULL;  // every bit of the counter kept
+  progress.merge_tokens = (1ULL << 63) + 5;
+  progress.updated_at = make_timestamp(2024, 3, 1);
+  WriteBatch second;
+  second.semantic_progress.push_back(progress);
+  s->apply(second);
+  EXPECT_TRUE(s->statements().progress_rows("alice").empty());
+  EXPECT_THAT(s->statements().progress_rows("bob"), ElementsAre(progress));
+  EXPECT_TRUE(s->statements().pending_owners().empty());
+  const StorageStats stats = s->stats();
+  EXPECT_EQ(stats.semantic_progress, (std::map<std::string, std::size_t>{{"done", 1}}));
+  EXPECT_EQ(stats.semantic_usage.at("semantic_tokens"), 18446744073709551615ULL);
+  EXPECT_EQ(stats.semantic_usage.at("merge_tokens"), (1ULL << 63) + 5);
+  EXPECT_EQ(stats.semantic_usage.at("semantic_calls"), 2u);
+}
+
 TEST(PostgresStatements, TheTablesRefuseRowsThatBreakTheModelEvenWrittenByHand) {
   const std::string schema = unique_schema("semck");
   auto s = open_storage(pg_config(schema));
