@@ -20,8 +20,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdint>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <thread>
@@ -261,8 +261,8 @@ BENCHMARK(BM_SearchHttp)
 // A message no earlier run stored (so that none is skipped as already stored).
 nemori::Message unique_message(const std::string& speaker) {
   static std::atomic<std::uint64_t> counter{0};
-  static const std::string run = std::to_string(
-      std::chrono::steady_clock::now().time_since_epoch().count());
+  static const std::string run =
+      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
   nemori::Message m;
   m.speaker_id = speaker;
   m.content = "the bakery opens at seven, note " + run + "-" + std::to_string(counter++);

@@ -97,9 +97,8 @@ std::string scope_text(const Call& call) {
 
 // True for an Origin naming this machine (http://localhost:3000, http://127.0.0.1...).
 bool loopback_origin(const std::string& origin) {
-  std::string host = origin.substr(origin.find("://") == std::string::npos
-                                       ? 0
-                                       : origin.find("://") + 3);
+  std::string host =
+      origin.substr(origin.find("://") == std::string::npos ? 0 : origin.find("://") + 3);
   if (host.rfind("[::1]", 0) == 0) return true;
   host = host.substr(0, host.find_first_of(":/"));
   return host == "localhost" || host.rfind("127.", 0) == 0;

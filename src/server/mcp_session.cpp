@@ -61,26 +61,26 @@ std::optional<std::string> McpSession::answer(std::string_view text) {
   json message;
   try {
     if (text.size() > options_.limits.max_body_bytes) {
-      return dumped(error_answer(nullptr, kInvalidRequest,
-                                 "message larger than " +
-                                     std::to_string(options_.limits.max_body_bytes) + " bytes"));
+      return dumped(error_answer(
+          nullptr, kInvalidRequest,
+          "message larger than " + std::to_string(options_.limits.max_body_bytes) + " bytes"));
     }
     message = parse_json(text, "message");
   } catch (const JsonParseError& e) {
     return dumped(error_answer(nullptr, kParseError, std::string("parse error: ") + e.what()));
   }
   if (json_depth(message) > options_.limits.max_json_depth) {
-    return dumped(error_answer(nullptr, kInvalidRequest,
-                               "message nests deeper than " +
-                                   std::to_string(options_.limits.max_json_depth) + " levels"));
+    return dumped(error_answer(
+        nullptr, kInvalidRequest,
+        "message nests deeper than " + std::to_string(options_.limits.max_json_depth) + " levels"));
   }
   if (message.is_array()) {
     return dumped(error_answer(nullptr, kInvalidRequest, "batches are not supported"));
   }
   if (!message.is_object()) {
-    return dumped(error_answer(nullptr, kInvalidRequest,
-                               std::string("expected a JSON-RPC object, got ") +
-                                   message.type_name()));
+    return dumped(
+        error_answer(nullptr, kInvalidRequest,
+                     std::string("expected a JSON-RPC object, got ") + message.type_name()));
   }
   const auto id_it = message.find("id");
   const bool has_id = id_it != message.end();
@@ -135,8 +135,7 @@ std::optional<std::string> McpSession::answer(std::string_view text) {
              {"instructions", instructions}}));
   }
   if (!initialized_ && !resumed_ && !options_.stateless) {
-    return dumped(
-        error_answer(id, kInvalidRequest, "not initialized: send initialize first"));
+    return dumped(error_answer(id, kInvalidRequest, "not initialized: send initialize first"));
   }
   if (method == "tools/list") {
     return dumped(result_answer(id, {{"tools", server::mcp_tool_list(options_)}}));

@@ -30,8 +30,8 @@ struct Tool {
   std::string_view name;
   std::string_view title;
   std::string_view description;
-  json properties;                     // of the inputSchema, `owner` excluded
-  std::vector<std::string> required;   // `owner` excluded
+  json properties;                    // of the inputSchema, `owner` excluded
+  std::vector<std::string> required;  // `owner` excluded
   bool read_only;
   bool destructive;
   ToolResult (*run)(MemorySystem& memory, const McpOptions& options, const std::string& owner,
@@ -152,9 +152,9 @@ ToolResult list_episodes(MemorySystem& memory, const McpOptions& options, const 
     episodes.push_back(episode_json(episode));
     text += "\n" + one_line(episode);
   }
-  return {page_json("episodes", std::move(episodes), found.total_count, found.has_more, limit,
-                    offset),
-          std::move(text)};
+  return {
+      page_json("episodes", std::move(episodes), found.total_count, found.has_more, limit, offset),
+      std::move(text)};
 }
 
 ToolResult get_episode(MemorySystem& memory, const McpOptions& options, const std::string& owner,
@@ -166,8 +166,8 @@ ToolResult get_episode(MemorySystem& memory, const McpOptions& options, const st
   return {std::move(structured), episode_text(episode)};
 }
 
-ToolResult delete_episode(MemorySystem& memory, const McpOptions& options,
-                          const std::string& owner, const json& arguments) {
+ToolResult delete_episode(MemorySystem& memory, const McpOptions& options, const std::string& owner,
+                          const json& arguments) {
   reject_unknown_keys(arguments, {"owner", "episode_id"});
   const Episode episode = owned_episode(memory, owner, arguments, options.limits);
   if (!memory.storage().episodes().remove(episode.episode_id)) {
@@ -222,9 +222,8 @@ const std::vector<Tool>& tools() {
          {{"type", "string"},
           {"enum", {"bm25", "vector", "hybrid"}},
           {"description", "Ranking (default: hybrid with an embedding model, else bm25)."}}},
-        {"word_budget",
-         schema_integer("Stop adding episodes past this many words (0: no budget).", 0,
-                        limits.max_word_budget)}},
+        {"word_budget", schema_integer("Stop adding episodes past this many words (0: no budget).",
+                                       0, limits.max_word_budget)}},
        {"query"},
        true,
        false,
@@ -304,9 +303,8 @@ nlohmann::json mcp_tool_list(const McpOptions& options) {
       properties["owner"] = schema_string("Whose memory: the owner id (a user or agent).");
       required.insert(required.begin(), "owner");
     }
-    json schema = {{"type", "object"},
-                   {"properties", std::move(properties)},
-                   {"additionalProperties", false}};
+    json schema = {
+        {"type", "object"}, {"properties", std::move(properties)}, {"additionalProperties", false}};
     if (!required.empty()) schema["required"] = std::move(required);
     list.push_back({{"name", tool.name},
                     {"title", tool.title},
@@ -326,8 +324,8 @@ bool is_mcp_tool(std::string_view name) {
   return find_tool(name) != nullptr;
 }
 
-nlohmann::json call_mcp_tool(MemorySystem& memory, const McpOptions& options,
-                             std::string_view name, const nlohmann::json& arguments) {
+nlohmann::json call_mcp_tool(MemorySystem& memory, const McpOptions& options, std::string_view name,
+                             const nlohmann::json& arguments) {
   const Tool* tool = find_tool(name);
   if (tool == nullptr) return error_result("unknown tool \"" + std::string(name) + "\"");
   try {

@@ -23,7 +23,7 @@ bool is_mcp_tool(std::string_view name);
 /// Returns the CallToolResult: {"content": [{"type": "text", ...}], "structuredContent": {...},
 /// "isError": false}, or with "isError": true and the reason ("query: is required", "owner not
 /// found") when the call fails. Never throws.
-nlohmann::json call_mcp_tool(MemorySystem& memory, const McpOptions& options,
-                             std::string_view name, const nlohmann::json& arguments);
+nlohmann::json call_mcp_tool(MemorySystem& memory, const McpOptions& options, std::string_view name,
+                             const nlohmann::json& arguments);
 
 }  // namespace nemori::server

@@ -175,10 +175,9 @@ TEST(McpStdioTest, HandshakeListsToolsAndCallsEveryTool) {
                                              "get_episode", "delete_episode", "flush"}));
 
   const json added = mcp.call_tool(
-      "add_memory",
-      {{"owner", "alice"},
-       {"messages", messages("alice", {"I adopted a beagle called Biscuit last week.",
-                                       "Biscuit loves the beach near Brighton."})}});
+      "add_memory", {{"owner", "alice"},
+                     {"messages", messages("alice", {"I adopted a beagle called Biscuit last week.",
+                                                     "Biscuit loves the beach near Brighton."})}});
   EXPECT_EQ(added["isError"], false) << added.dump();
   EXPECT_EQ(added["structuredContent"]["stored"], 2);
 
@@ -187,9 +186,11 @@ TEST(McpStdioTest, HandshakeListsToolsAndCallsEveryTool) {
   EXPECT_EQ(flushed["structuredContent"]["raw_events"], 2);
   EXPECT_GE(flushed["structuredContent"]["episodes"].get<int>(), 1);
 
-  const json found =
-      mcp.call_tool("search_memory", {{"owner", "alice"}, {"query", "beagle Biscuit"},
-                                      {"limit", 5}, {"mode", "bm25"}, {"word_budget", 500}});
+  const json found = mcp.call_tool("search_memory", {{"owner", "alice"},
+                                                     {"query", "beagle Biscuit"},
+                                                     {"limit", 5},
+                                                     {"mode", "bm25"},
+                                                     {"word_budget", 500}});
   ASSERT_EQ(found["isError"], false) << found.dump();
   ASSERT_FALSE(found["structuredContent"]["hits"].empty());
   EXPECT_NE(text_of(found).find("Biscuit"), std::string::npos) << text_of(found);
@@ -281,9 +282,9 @@ TEST(McpStdioTest, FixedOwnerTakesNoOwnerArgument) {
   for (const auto& tool : mcp.request("tools/list")["result"]["tools"]) {
     EXPECT_FALSE(tool["inputSchema"]["properties"].contains("owner")) << tool.dump();
   }
-  EXPECT_EQ(mcp.call_tool("add_memory", {{"messages", messages("carol", {"hello there"})}})
-                ["isError"],
-            false);
+  EXPECT_EQ(
+      mcp.call_tool("add_memory", {{"messages", messages("carol", {"hello there"})}})["isError"],
+      false);
   EXPECT_EQ(mcp.call_tool("flush", json::object())["structuredContent"]["raw_events"], 1);
   const json other = mcp.call_tool("flush", {{"owner", "dave"}});
   EXPECT_EQ(other["isError"], true);
@@ -347,9 +348,9 @@ TEST(McpHttpTest, SessionHandshakeAndToolsWithinTheKeyScope) {
   ASSERT_EQ(init.session.size(), 32u);
   const httplib::Headers session = {{"Mcp-Session-Id", init.session},
                                     {"MCP-Protocol-Version", "2025-11-25"}};
-  const HttpAnswer initialized = post_mcp(
-      port, kAliceKey, json{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}.dump(),
-      session);
+  const HttpAnswer initialized =
+      post_mcp(port, kAliceKey,
+               json{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}.dump(), session);
   EXPECT_EQ(initialized.status, 202);
 
   EXPECT_EQ(post_mcp(port, kAliceKey, rpc(2, "tools/list"), session).body["result"]["tools"].size(),
@@ -388,8 +389,7 @@ TEST(McpHttpTest, SessionHandshakeAndToolsWithinTheKeyScope) {
   const HttpAnswer not_json = post_mcp(port, kAliceKey, "{not json", session);
   EXPECT_EQ(not_json.status, 400);
   EXPECT_EQ(not_json.body["error"]["code"], -32700);
-  EXPECT_EQ(post_mcp(port, kAliceKey, rpc(11, "nope/nope"), session).body["error"]["code"],
-            -32601);
+  EXPECT_EQ(post_mcp(port, kAliceKey, rpc(11, "nope/nope"), session).body["error"]["code"], -32601);
   const HttpAnswer get = post_mcp(port, kAliceKey, "", session, "GET");
   EXPECT_EQ(get.status, 405);
   EXPECT_EQ(get.allow, "POST, DELETE");
@@ -405,9 +405,9 @@ TEST(McpHttpTest, UnauthenticatedServerRefusesForeignOrigins) {
   options.threads = 4;
   options.unauthenticated = true;
   TestServer server(*memory, options);
-  EXPECT_EQ(post_mcp(server.port(), "", rpc(1, "ping"), {{"Origin", "http://localhost:5173"}})
-                .status,
-            200);
+  EXPECT_EQ(
+      post_mcp(server.port(), "", rpc(1, "ping"), {{"Origin", "http://localhost:5173"}}).status,
+      200);
   const HttpAnswer foreign =
       post_mcp(server.port(), "", rpc(1, "ping"), {{"Origin", "https://evil.example"}});
   EXPECT_EQ(foreign.status, 403);
