@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "nemori/core/error.h"
 #include "nemori/core/statement.h"
 #include "nemori/core/time.h"
+#include "nemori/storage/dump.h"
 
 namespace nemori::testing {
 namespace {
@@ -905,6 +907,48 @@ TEST_P(StorageConformanceTest, StatsCountCurrentAndSupersededStatementsAndMerged
   EXPECT_EQ(after.merged_episodes, 0u);
   EXPECT_EQ(after.statements_current, 3u);
   EXPECT_EQ(after.statement_sources, 5u);
+}
+
+// ---- dump ----
+
+// A dump's lines without the header and end lines (created_at, and the checksums covering it).
+std::vector<std::string> record_lines(Storage& storage) {
+  std::ostringstream out;
+  write_dump(storage, out);
+  std::vector<std::string> lines;
+  std::istringstream in(out.str());
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return std::vector<std::string>(lines.begin() + 1, lines.end() - 1);
+}
+
+TEST_P(StorageConformanceTest, DumpWithStatementsRestoredIntoAFreshStoreDumpsIdentically) {
+  store_supported(*storage);
+  Statement vector = statement("V1", "alice", "Has a vector.", day(3), {"e3", "e1"});
+  vector.embedding_vector = std::vector<float>{0.5f, -0.25f, 1e-3f};
+  vector.embedding_model = "test-embedder";
+  vector.metadata = {{"evidence", {"r1"}}, {"extraction", "calibrate"}};
+  WriteBatch batch;
+  batch.statements = {vector, statement("T1", "bob", "Bob's.", day(1), {"b1"})};
+  storage->apply(batch);
+  std::ostringstream dump;
+  const DumpCounts counts = write_dump(*storage, dump);
+  EXPECT_EQ(counts, (DumpCounts{0, 4, 0, 6, 8, 3}));
+
+  std::unique_ptr<Storage> restored = GetParam().open_fresh();
+  std::istringstream in(dump.str());
+  EXPECT_EQ(restore_dump(*restored, in, false), counts);
+  EXPECT_EQ(record_lines(*restored), record_lines(*storage));
+  std::unique_ptr<Storage> copied = GetParam().open_fresh();
+  EXPECT_EQ(copy_storage(*storage, *copied, 2), counts);
+  EXPECT_EQ(record_lines(*copied), record_lines(*storage));
+  for (Storage* target : {restored.get(), copied.get()}) {
+    for (const std::string id : {"S0", "S1", "S2", "S3", "V1", "T1"}) {
+      EXPECT_EQ(target->statements().get(id), storage->statements().get(id)) << id;
+    }
+    EXPECT_EQ(target->statements().progress_rows(""), storage->statements().progress_rows(""));
+  }
+  restored->close();
+  copied->close();
 }
 
 // ---- concurrency ----
