@@ -4,11 +4,9 @@
 
 namespace nemori::detail::duck {
 
-KeyLookup key_lookup(std::string_view columns, std::string_view table, std::string_view key,
-                     std::span<const std::string> ids) {
+KeyLookup key_condition(std::string_view key, std::span<const std::string> ids) {
   KeyLookup lookup;
-  lookup.sql = "SELECT " + std::string(columns) + " FROM " + std::string(table) + " WHERE " +
-               std::string(key);
+  lookup.sql = std::string(key);
   if (ids.size() > kKeyListMax) {
     lookup.sql += " IN (SELECT unnest(?::VARCHAR[]))";
     lookup.params.emplace_back(std::vector<std::string>(ids.begin(), ids.end()));
@@ -23,6 +21,14 @@ KeyLookup key_lookup(std::string_view columns, std::string_view table, std::stri
   for (std::size_t i = 0; i < placeholders; ++i) {
     lookup.params.emplace_back(ids[std::min(i, ids.size() - 1)]);
   }
+  return lookup;
+}
+
+KeyLookup key_lookup(std::string_view columns, std::string_view table, std::string_view key,
+                     std::span<const std::string> ids) {
+  KeyLookup lookup = key_condition(key, ids);
+  lookup.sql =
+      "SELECT " + std::string(columns) + " FROM " + std::string(table) + " WHERE " + lookup.sql;
   return lookup;
 }
 

@@ -29,4 +29,8 @@ struct KeyLookup {
 KeyLookup key_lookup(std::string_view columns, std::string_view table, std::string_view key,
                      std::span<const std::string> ids);
 
+/// The condition of key_lookup() alone, `key IN (...)` with its parameters (`ids` not empty),
+/// for a WHERE clause of any statement (a DELETE by key, a lookup through a secondary index).
+KeyLookup key_condition(std::string_view key, std::span<const std::string> ids);
+
 }  // namespace nemori::detail::duck

@@ -1,51 +1,39 @@
 #include "storage/duckdb/semantic_writes.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <set>
 #include <unordered_set>
 #include <utility>
 
+#include "storage/duckdb/key_lookup.h"
+
 namespace nemori::detail::duck {
 
 namespace {
 
-// Support rows (statement, episode) inserted at their times, each pair at most once and only
-// when not stored yet; the owner is the statement's. Returns how many were inserted.
-std::size_t insert_sources(Connection& connection, const std::vector<std::string>& statement_ids,
-                           const std::vector<std::string>& episode_ids,
-                           const std::vector<std::int64_t>& added_at) {
-  if (statement_ids.empty()) return 0;
-  return static_cast<std::size_t>(
-      connection
-          .run("INSERT INTO statement_sources (statement_id, episode_id, owner_id, added_at) "
-               "SELECT l.s, l.e, st.owner_id, make_timestamp(l.t) FROM (SELECT "
-               "unnest(?::VARCHAR[]) AS s, unnest(?::VARCHAR[]) AS e, unnest(?::BIGINT[]) AS t) l "
-               "JOIN statements st ON st.statement_id = l.s WHERE NOT EXISTS (SELECT 1 FROM "
-               "statement_sources x WHERE x.statement_id = l.s AND x.episode_id = l.e)",
-               {statement_ids, episode_ids, added_at})
-          .rows_changed());
-}
+constexpr std::array<std::string_view, 4> kSourceColumns = {"statement_id", "episode_id",
+                                                            "owner_id", "added_at"};
 
-// Collects (statement, episode) pairs once each, in first-seen order, with their times.
-class SourceRows {
+// Appends support rows known not to be stored, each at the next time of `clock`.
+class SourceAppender {
  public:
-  explicit SourceRows(SourceClock& clock) : clock_(clock) {}
-  void add(const std::string& statement_id, const std::string& episode_id) {
-    if (!seen_.emplace(statement_id, episode_id).second) return;
-    statements_.push_back(statement_id);
-    episodes_.push_back(episode_id);
-    times_.push_back(to_micros(clock_.next()));
+  SourceAppender(Connection& connection, SourceClock& clock)
+      : appender_(connection, "statement_sources", kSourceColumns), clock_(clock) {}
+  void add(const std::string& statement_id, const std::string& episode_id,
+           const std::string& owner_id) {
+    appender_.text(0, statement_id);
+    appender_.text(1, episode_id);
+    appender_.text(2, owner_id);
+    appender_.timestamp(3, clock_.next());
+    appender_.end_row();
   }
-  std::size_t insert(Connection& connection) const {
-    return insert_sources(connection, statements_, episodes_, times_);
-  }
+  void close() { appender_.close(); }
 
  private:
+  Appender appender_;
   SourceClock& clock_;
-  std::set<std::pair<std::string, std::string>> seen_;
-  std::vector<std::string> statements_, episodes_;
-  std::vector<std::int64_t> times_;
 };
 
 }  // namespace
@@ -85,13 +73,15 @@ void insert_statements(Connection& connection, std::span<const EncodedStatement>
   Appender appender = statement_appender(connection);
   for (const EncodedStatement& row : statements) append_row(appender, row);
   appender.close();
-  SourceRows sources(clock);
+  // A new statement has no stored sources, and its source_episode_ids name each episode once
+  // (validate_write_batch).
+  SourceAppender sources(connection, clock);
   for (const EncodedStatement& row : statements) {
     for (const std::string& episode_id : row.statement->source_episode_ids) {
-      sources.add(row.statement->statement_id, episode_id);
+      sources.add(row.statement->statement_id, episode_id, row.statement->owner_id);
     }
   }
-  sources.insert(connection);
+  sources.close();
 }
 
 std::size_t replace_statements(Connection& connection, std::span<const EncodedStatement> updates) {
@@ -102,10 +92,9 @@ std::size_t replace_statements(Connection& connection, std::span<const EncodedSt
   // A delete and an append of the whole row: DuckDB turns an update of the indexed
   // superseded_by or of the vector list into exactly that anyway, and one encoder serves
   // inserts and updates. The key stays the same (write_with_key_retry copes with old readers).
+  const KeyLookup by_key = key_condition("statement_id", ids);
   const auto replaced =
-      connection
-          .run("DELETE FROM statements WHERE statement_id IN (SELECT unnest(?::VARCHAR[]))", {ids})
-          .rows_changed();
+      connection.run("DELETE FROM statements WHERE " + by_key.sql, by_key.params).rows_changed();
   Appender appender = statement_appender(connection);
   for (const EncodedStatement& row : updates) append_row(appender, row);
   appender.close();
@@ -113,10 +102,30 @@ std::size_t replace_statements(Connection& connection, std::span<const EncodedSt
 }
 
 std::size_t add_sources(Connection& connection, std::span<const StatementSource> sources,
+                        const std::unordered_map<std::string, std::string>& owners,
                         SourceClock& clock) {
-  SourceRows rows(clock);
-  for (const StatementSource& source : sources) rows.add(source.statement_id, source.episode_id);
-  return rows.insert(connection);
+  if (sources.empty()) return 0;
+  // The stored pairs among them, found through the episode_id index.
+  std::vector<std::string> episodes;
+  std::unordered_set<std::string_view> episode_seen;
+  for (const StatementSource& source : sources) {
+    if (episode_seen.insert(source.episode_id).second) episodes.push_back(source.episode_id);
+  }
+  std::set<std::pair<std::string, std::string>> present;
+  const KeyLookup lookup =
+      key_lookup("statement_id, episode_id", "statement_sources", "episode_id", episodes);
+  connection.run(lookup.sql, lookup.params).for_each_row([&](const Chunk& chunk, idx_t row) {
+    present.emplace(chunk.text(0, row), chunk.text(1, row));
+  });
+  std::size_t added = 0;
+  SourceAppender appender(connection, clock);
+  for (const StatementSource& source : sources) {
+    if (!present.emplace(source.statement_id, source.episode_id).second) continue;
+    appender.add(source.statement_id, source.episode_id, owners.at(source.statement_id));
+    ++added;
+  }
+  appender.close();
+  return added;
 }
 
 void upsert_progress(Connection& connection, std::span<const SemanticProgress> rows) {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "nemori/storage/repository.h"
@@ -39,9 +40,10 @@ void insert_statements(Connection& connection, std::span<const EncodedStatement>
 /// how many rows were replaced.
 std::size_t replace_statements(Connection& connection, std::span<const EncodedStatement> updates);
 
-/// Adds the support rows that do not exist yet (each pair once); the owner is the statement's.
-/// Returns how many were added.
+/// Adds the support rows that do not exist yet (each pair once), with the owner of their
+/// statement in `owners` (which holds every statement named). Returns how many were added.
 std::size_t add_sources(Connection& connection, std::span<const StatementSource> sources,
+                        const std::unordered_map<std::string, std::string>& owners,
                         SourceClock& clock);
 
 /// Upserts progress rows: an existing row is updated in place (its key never changes), a new

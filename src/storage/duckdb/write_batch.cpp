@@ -5,6 +5,7 @@
 #include "nemori/core/error.h"
 #include "storage/duckdb/duckdb_storage.h"
 #include "storage/duckdb/key_conflicts.h"
+#include "storage/duckdb/key_lookup.h"
 #include "storage/duckdb/record_table.h"
 #include "storage/duckdb/rows.h"
 #include "storage/duckdb/semantic_writes.h"
@@ -21,10 +22,8 @@ void read_owners(Connection& connection, std::string_view table, std::string_vie
                  const std::vector<std::string>& ids,
                  std::unordered_map<std::string, std::string>& out) {
   if (ids.empty()) return;
-  Result result =
-      connection.run("SELECT " + std::string(key) + ", owner_id FROM " + std::string(table) +
-                         " WHERE " + std::string(key) + " IN (SELECT unnest(?::VARCHAR[]))",
-                     {ids});
+  const KeyLookup lookup = key_lookup(std::string(key) + ", owner_id", table, key, ids);
+  Result result = connection.run(lookup.sql, lookup.params);
   result.for_each_row([&](const Chunk& chunk, idx_t row) {
     out.emplace(std::string(chunk.text(0, row)), std::string(chunk.text(1, row)));
   });
@@ -54,6 +53,17 @@ void read_statement_records(Connection& connection, const WriteBatch& batch,
       stored.statement_sources[std::string(chunk.text(0, row))].emplace_back(chunk.text(1, row));
     });
   }
+}
+
+// The owner of every statement the batch's statement_sources may name, once its statements
+// are stored (check_write_batch() has made sure each named one exists then).
+std::unordered_map<std::string, std::string> owners_after(const WriteBatch& batch,
+                                                          const StoredRecords& stored) {
+  std::unordered_map<std::string, std::string> owners = stored.statement_owner;
+  for (const nemori::Statement& statement : batch.statements) {
+    owners[statement.statement_id] = statement.owner_id;
+  }
+  return owners;
 }
 
 // Deletes episodes as EpisodeRepository::remove() does: links, the semantic rows that depend
@@ -197,7 +207,8 @@ WriteBatchResult DuckDbStorage::apply(const WriteBatch& batch) {
           insert_statements(connection, statement_rows, clock);
           result.statements_stored = statement_rows.size();
           result.statements_updated = replace_statements(connection, update_rows);
-          result.sources_added = add_sources(connection, batch.statement_sources, clock);
+          result.sources_added =
+              add_sources(connection, batch.statement_sources, owners_after(batch, stored), clock);
         } else {
           result.statements_updated = replace_statements(connection, update_rows);
         }
