@@ -477,8 +477,8 @@ std::string LocomoAnswerReport::to_text() const {
   std::string out;
   char line[256];
   std::snprintf(line, sizeof line,
-                "%zu conversations, %zu messages, %zu episodes, %zu merges, %zu statements "
-                "(%zu superseded); %zu questions, judged %zu time(s) each\n",
+                "%zu conversations, %zu messages, %zu episodes, %zu merges, statements %zu current "
+                "and %zu superseded; %zu questions, judged %zu time(s) each\n",
                 conversations, messages, episodes, merges, statements_current,
                 statements_superseded, outcomes.size(), judge_runs);
   out += line;
