@@ -1,5 +1,6 @@
 // How records and pages look in answers.
 #include "nemori/core/json.h"
+#include "nemori/core/statement.h"
 #include "routes.h"
 
 namespace nemori::server {
@@ -8,6 +9,13 @@ nlohmann::json episode_json(const Episode& episode) {
   nlohmann::json j = to_json(episode);
   j.erase("embedding_vector");
   j["has_embedding"] = episode.embedding_vector.has_value();
+  return j;
+}
+
+nlohmann::json statement_json(const Statement& statement) {
+  nlohmann::json j = to_json(statement);
+  j.erase("embedding_vector");
+  j["has_embedding"] = statement.embedding_vector.has_value();
   return j;
 }
 

@@ -103,11 +103,14 @@ Reply update_episode(MemorySystem& memory, Call& call) {
 
 Reply delete_episode(MemorySystem& memory, Call& call) {
   const Episode episode = owned_episode(memory, call);
-  if (!memory.storage().episodes().remove(episode.episode_id)) {
-    throw not_found("episode_id", "episode not found");
-  }
-  memory.retrieval().remove_episode(call.owner, episode.episode_id);
-  return {200, {{"deleted", episode.episode_id}}};
+  // Links, semantic progress, statements only it supported (reopening what they closed), and
+  // the index entries, in one transaction.
+  const EpisodeDeletion deleted = memory.delete_episode(call.owner, episode.episode_id);
+  if (!deleted.deleted) throw not_found("episode_id", "episode not found");
+  return {200,
+          {{"deleted", episode.episode_id},
+           {"statements_removed", deleted.statements_removed},
+           {"statements_reopened", deleted.statements_reopened}}};
 }
 
 }  // namespace

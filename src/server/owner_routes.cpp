@@ -58,7 +58,9 @@ std::optional<SearchMode> search_mode(const nlohmann::json& body) {
 
 Reply search(MemorySystem& memory, Call& call) {
   const nlohmann::json body = call.body();
-  reject_unknown_keys(body, {"query", "mode", "top_k", "word_budget", "neighbours", "time_range"});
+  reject_unknown_keys(body, {"query", "mode", "top_k", "word_budget", "neighbours", "time_range",
+                             "statements", "statement_word_budget", "as_of",
+                             "include_superseded"});
   const ServerLimits& limits = call.limits;
   MemorySearchRequest request;
   request.owner_id = call.owner;
@@ -70,6 +72,15 @@ Reply search(MemorySystem& memory, Call& call) {
   request.word_budget = size_field(body, "word_budget", 0, 0, limits.max_word_budget);
   request.neighbours = size_field(body, "neighbours", 0, 0, limits.max_neighbours);
   request.time_range = time_range_field(body, "time_range");
+  request.statement_limit = size_field(body, "statements", 10, 0, limits.max_top_k);
+  request.statement_word_budget =
+      size_field(body, "statement_word_budget", 0, 0, limits.max_word_budget);
+  request.as_of = time_field(body, "as_of");
+  if (const auto it = body.find("include_superseded"); it != body.end()) {
+    if (!it->is_boolean())
+      throw bad_request("include_superseded", std::string("expected a boolean, got ") + it->type_name());
+    request.include_superseded = it->get<bool>();
+  }
   const MemorySearchResponse found = memory.search(request);
   nlohmann::json hits = nlohmann::json::array();
   for (const auto& hit : found.hits) {
@@ -81,7 +92,21 @@ Reply search(MemorySystem& memory, Call& call) {
                     {"neighbour", hit.neighbour},
                     {"words", hit.words}});
   }
-  return {200, {{"hits", hits}, {"words", found.words}, {"took_ms", found.took_ms}}};
+  nlohmann::json statements = nlohmann::json::array();
+  for (const auto& hit : found.statements) {
+    statements.push_back({{"statement", statement_json(hit.statement)},
+                          {"score", hit.score},
+                          {"bm25_score", hit.bm25_score},
+                          {"vector_score", hit.vector_score},
+                          {"current", hit.current},
+                          {"words", hit.words}});
+  }
+  return {200,
+          {{"hits", hits},
+           {"words", found.words},
+           {"statements", statements},
+           {"statement_words", found.statement_words},
+           {"took_ms", found.took_ms}}};
 }
 
 Reply owner_stats(MemorySystem& memory, Call& call) {

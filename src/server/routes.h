@@ -18,6 +18,8 @@ namespace nemori::server {
 void add_owner_routes(Router& router, MemorySystem& memory);
 /// GET .../episodes, GET/PATCH/DELETE .../episodes/{id}.
 void add_episode_routes(Router& router, MemorySystem& memory);
+/// GET .../statements, GET/DELETE .../statements/{id}, GET .../statements/{id}/history.
+void add_statement_routes(Router& router, MemorySystem& memory);
 /// GET .../events, GET .../events/{id}.
 void add_event_routes(Router& router, MemorySystem& memory);
 /// GET /v1/stats, POST /v1/retention (admin).
@@ -29,6 +31,10 @@ void add_health_routes(Router& router, MemorySystem& memory, const RequestMetric
 /// An episode as the API shows it: to_json(episode) without the embedding vector (it can hold
 /// thousands of numbers; "has_embedding" says whether there is one).
 nlohmann::json episode_json(const Episode& episode);
+
+/// A statement as the API shows it: to_json(statement) without the embedding vector
+/// ("has_embedding" says whether there is one).
+nlohmann::json statement_json(const Statement& statement);
 
 /// A page of a listing: {NAME: items, "total_count", "has_more", "limit", "offset"}.
 nlohmann::json page_json(std::string_view name, nlohmann::json items, std::size_t total_count,

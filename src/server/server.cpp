@@ -72,6 +72,7 @@ class Server::Impl {
     configure();
     server::add_owner_routes(router_, memory_);
     server::add_episode_routes(router_, memory_);
+    server::add_statement_routes(router_, memory_);
     server::add_event_routes(router_, memory_);
     server::add_store_routes(router_, memory_);
     server::add_health_routes(router_, memory_, metrics_, options_.llm_stats);
