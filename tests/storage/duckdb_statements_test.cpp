@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -15,6 +16,7 @@
 
 #include "nemori/core/error.h"
 #include "nemori/core/time.h"
+#include "nemori/storage/dump.h"
 #include "nemori/storage/factory.h"
 #include "storage/duckdb/schema.h"
 
@@ -292,6 +294,62 @@ TEST_F(DuckDbStatementsTest, AProgressRowIsUpdatedInPlaceAndFollowsItsEpisodesOw
   EXPECT_TRUE(storage->statements().pending_episodes("bob", std::nullopt).empty());
   EXPECT_TRUE(storage->statements().pending_owners().empty());
   EXPECT_EQ(storage->stats().semantic_progress, (std::map<std::string, std::size_t>{{"done", 1}}));
+}
+
+// The lines of a dump between its header and its end line (those carry the time of the dump).
+std::vector<std::string> dump_body(Storage& storage) {
+  std::ostringstream out;
+  write_dump(storage, out);
+  std::vector<std::string> lines;
+  std::istringstream in(out.str());
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  EXPECT_GE(lines.size(), 2u);
+  return {lines.begin() + 1, lines.end() - 1};
+}
+
+TEST_F(DuckDbStatementsTest, DumpAndMigrateCarryStatementsSourcesAndProgressBetweenFiles) {
+  auto storage = open();
+  std::vector<Episode> episodes;
+  for (int i = 1; i <= 3; ++i)
+    episodes.push_back(make_episode("e" + std::to_string(i), "alice", i));
+  storage->episodes().store_batch(episodes);
+  WriteBatch batch;
+  Statement boston = make_statement("s1", "alice", {"e2", "e1"}, 1, "Caroline lives in Boston.");
+  boston.valid_to = at(3);
+  boston.superseded_by = "s2";
+  boston.embedding_vector = std::vector<float>{0.25f, -1.0f};
+  boston.embedding_model = "m";
+  boston.metadata = {{"evidence", {"r1"}}, {"extraction", "direct"}};
+  batch.statements.push_back(boston);
+  batch.statements.push_back(make_statement("s2", "alice", {"e3"}, 3, "Caroline lives in Denver."));
+  SemanticProgress done;
+  done.episode_id = "e3";
+  done.owner_id = "alice";
+  done.state = SemanticState::kDone;
+  done.version = "semantic-1";
+  done.semantic_calls = 2;
+  done.semantic_tokens = 900;
+  done.updated_at = at(4);
+  batch.semantic_progress.push_back(done);
+  storage->apply(batch);
+  const std::vector<std::string> body = dump_body(*storage);
+
+  std::ostringstream dumped;
+  write_dump(*storage, dumped);
+  auto restored = open_storage("duckdb://" + (dir_ / "restored.duckdb").string());
+  std::istringstream in(dumped.str());
+  const DumpCounts counts = restore_dump(*restored, in, false);
+  EXPECT_EQ(counts.statements, 2u);
+  EXPECT_EQ(counts.statement_sources, 3u);
+  EXPECT_EQ(counts.semantic_progress, 1u);
+  EXPECT_EQ(dump_body(*restored), body);
+  EXPECT_EQ(restored->statements().get("s1"), storage->statements().get("s1"));
+
+  auto migrated = open_storage("duckdb://" + (dir_ / "migrated.duckdb").string());
+  EXPECT_EQ(copy_storage(*storage, *migrated), counts);
+  EXPECT_EQ(dump_body(*migrated), body);
+  EXPECT_EQ(migrated->statements().history("s2").size(), 2u);
+  EXPECT_EQ(migrated->statements().progress("e3"), done);
 }
 
 }  // namespace
