@@ -16,10 +16,12 @@ namespace nemori::detail::duck {
 /// Prepared statements by SQL text, valid for one data version of the database.
 ///
 /// Preparing (parsing, binding, planning) costs 0.3-1 ms per read in DuckDB 1.4.4, as much as
-/// running a point read. A cached statement is safe to run again: DuckDB re-plans a prepared
-/// statement at execution with the bound values folded in as constants, so a cached statement
-/// gets the index scan and the table statistics of the moment it runs (docs/duckdb.md,
-/// "Prepared statements"). As a second line of defence the cache only serves statements
+/// running a point read. A cached statement is safe to run again: DuckDB plans a statement
+/// with a parameter in a filter again at every execution, the bound values folded in as
+/// constants, so it gets the index scan and the table statistics of the moment it runs, and
+/// the cache saves its parse only; statements whose parameters are only in LIMIT/OFFSET, or
+/// that have none, keep their first plan (docs/duckdb.md, "Reads: prepared statements and
+/// profiles"). As a second line of defence the cache only serves statements
 /// prepared at the database's current data version, which every committed write advances:
 /// after a write, each statement is prepared once more. Not thread-safe: one per connection.
 class StatementCache {
