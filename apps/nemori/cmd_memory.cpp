@@ -203,11 +203,20 @@ void print_hits(const MemorySearchResponse& response, bool as_json, const Tokeni
                       {"raw_event_ids", h.raw_event_ids},
                       {"neighbour", h.neighbour}});
     }
-    std::printf(
-        "%s\n",
-        nlohmann::json{{"hits", hits}, {"words", response.words}, {"took_ms", response.took_ms}}
-            .dump(2)
-            .c_str());
+    nlohmann::json statements = nlohmann::json::array();
+    for (const auto& h : response.statements) {
+      statements.push_back({{"statement", to_json(h.statement)},
+                            {"score", h.score},
+                            {"current", h.current},
+                            {"words", h.words}});
+    }
+    std::printf("%s\n", nlohmann::json{{"hits", hits},
+                                       {"words", response.words},
+                                       {"statements", statements},
+                                       {"statement_words", response.statement_words},
+                                       {"took_ms", response.took_ms}}
+                             .dump(2)
+                             .c_str());
     return;
   }
   if (response.hits.empty()) std::printf("  (no episode matches)\n");
@@ -221,6 +230,15 @@ void print_hits(const MemorySearchResponse& response, bool as_json, const Tokeni
     std::printf("  %zu. %s  %s  [%.3f]%s\n%s     (%zu raw events)\n", i + 1,
                 short_time(h.episode.temporal_info.timestamp).c_str(), h.episode.title.c_str(),
                 h.score, h.neighbour ? " (neighbour)" : "", shown.c_str(), h.raw_event_ids.size());
+  }
+  if (response.statements.empty()) return;
+  std::printf("statements:\n");
+  for (const auto& h : response.statements) {
+    const Statement& st = h.statement;
+    const std::string until =
+        st.valid_to ? format_iso8601(*st.valid_to).substr(0, 10) : std::string("now");
+    std::printf("  - [%s … %s] %s  [%.3f]\n", format_iso8601(st.valid_from).substr(0, 10).c_str(),
+                until.c_str(), st.content.c_str(), h.score);
   }
 }
 
@@ -564,8 +582,9 @@ void register_memory_commands(CLI::App& app) {
       StorageOption storage;
       LlmOption llm;
       std::string owner, query, mode;
-      std::size_t limit = 5, neighbours = 0, budget = 0;
-      bool json = false, messages = false;
+      std::size_t limit = 5, neighbours = 0, budget = 0, statements = 5;
+      std::string as_of;
+      bool json = false, messages = false, history = false;
     };
     auto o = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("search", "Find an owner's episodes for a query");
@@ -581,6 +600,10 @@ void register_memory_commands(CLI::App& app) {
     cmd->add_option("--neighbours", o->neighbours, "Add N episodes before/after each hit");
     cmd->add_option("--budget", o->budget, "Word budget of the whole result (0 = none)");
     cmd->add_flag("--messages", o->messages, "Search raw messages instead of episodes");
+    cmd->add_option("--statements", o->statements,
+                    "Statements (semantic memory) shown under the episodes (0 = none)");
+    cmd->add_option("--as-of", o->as_of, "Statements true at this date or time (ISO 8601)");
+    cmd->add_flag("--history", o->history, "Superseded statements too");
     cmd->add_flag("--json", o->json, "Print JSON");
     set_action(*cmd, [o]() -> int {
       auto memory = open_memory(o->storage, o->llm);
@@ -603,6 +626,14 @@ void register_memory_commands(CLI::App& app) {
       if (!o->mode.empty()) request.mode = parse_mode(o->mode);
       request.neighbours = o->neighbours;
       request.word_budget = o->budget;
+      request.statement_limit = o->statements;
+      request.include_superseded = o->history;
+      if (!o->as_of.empty()) {
+        std::string problem;
+        const auto t = parse_iso8601(o->as_of, problem);
+        if (!t) throw ValidationError("--as-of", problem);
+        request.as_of = *t;
+      }
       print_hits(memory->search(request), o->json, memory->tokenizer(), o->query);
       note_pending(*memory, o->owner, o->storage);
       return 0;

@@ -122,6 +122,7 @@ void write_file_atomically(const std::string& path,
 void register_validate(CLI::App& app);
 void register_storage_commands(CLI::App& app);
 void register_memory_commands(CLI::App& app);
+void register_facts(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_serve(CLI::App& app);

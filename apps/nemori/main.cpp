@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
   nemori::cli::register_validate(app);
   nemori::cli::register_storage_commands(app);
   nemori::cli::register_memory_commands(app);
+  nemori::cli::register_facts(app);
   nemori::cli::register_eval(app);
   nemori::cli::register_bench(app);
   nemori::cli::register_serve(app);
