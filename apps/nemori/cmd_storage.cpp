@@ -33,8 +33,13 @@ void register_storage_commands(CLI::App& app) {
     cmd->add_flag("--json", *json_out, "Print JSON");
     set_action(*cmd, [storage, llm, json_out]() -> int {
       const LlmConfig models = llm->load();
-      auto store = open_storage(storage->resolved());
-      auto j = to_json(store->stats());
+      MemorySystem memory(open_storage(storage->resolved()), memory_config(*storage, *llm));
+      Storage* store = &memory.storage();
+      const StorageStats stats = store->stats();
+      const SemanticStatus modes = memory.semantic_status();
+      auto j = to_json(stats);
+      j["semantic_memory"] = modes.semantic;
+      j["episode_merging"] = modes.merging;
       const auto pending = pending_by_owner(*store);  // raw events in no episode, per owner
       j["pending"] = pending;
       j["llm"] = llm_models_json(models);
@@ -64,6 +69,20 @@ void register_storage_commands(CLI::App& app) {
                   j["total_episodes"].get<std::size_t>(), writers["llm"].get<std::size_t>(),
                   writers["extractive"].get<std::size_t>());
       std::printf("links            %zu\n", j["total_links"].get<std::size_t>());
+      std::printf("statements       %zu current, %zu superseded\n", stats.statements_current,
+                  stats.statements_superseded);
+      std::printf("merges           %zu\n", stats.merged_episodes);
+      const auto usage = [&](const char* key) {
+        const auto it = stats.semantic_usage.find(key);
+        return it == stats.semantic_usage.end() ? std::uint64_t{0} : it->second;
+      };
+      std::printf("semantic usage   %llu calls, %llu tokens; merge %llu calls, %llu tokens\n",
+                  static_cast<unsigned long long>(usage("semantic_calls")),
+                  static_cast<unsigned long long>(usage("semantic_tokens")),
+                  static_cast<unsigned long long>(usage("merge_calls")),
+                  static_cast<unsigned long long>(usage("merge_tokens")));
+      std::printf("semantic memory  %s\n", modes.semantic.c_str());
+      std::printf("episode merging  %s\n", modes.merging.c_str());
       std::printf("storage size     %.1f KiB\n", j["storage_size_bytes"].get<double>() / 1024.0);
       std::printf("time span        %s .. %s\n", j["oldest_data"].dump().c_str(),
                   j["newest_data"].dump().c_str());
@@ -81,11 +100,15 @@ void register_storage_commands(CLI::App& app) {
     add_llm_options(*cmd, *llm);
     set_action(*cmd, [storage, llm]() -> int {
       const LlmConfig models = llm->load();
-      auto store = open_storage(storage->resolved());
+      MemorySystem memory(open_storage(storage->resolved()), memory_config(*storage, *llm));
+      Storage* store = &memory.storage();
       const HealthStatus h = store->health();
       if (h.healthy) {
         std::printf("healthy (%s, %.2f ms)\n", store->backend().c_str(), h.latency_ms);
         print_llm_models(models, 14);
+        const SemanticStatus modes = memory.semantic_status();
+        std::printf("semantic memory  %s\nepisode merging  %s\n", modes.semantic.c_str(),
+                    modes.merging.c_str());
         return 0;
       }
       std::fprintf(stderr, "nemori: error: unhealthy (%s): %s\n", store->backend().c_str(),

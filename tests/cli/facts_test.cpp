@@ -126,3 +126,21 @@ TEST_F(FactsTest, SearchPrintsStatementsUnderTheEpisodes) {
 
 }  // namespace
 }  // namespace nemori::test
+
+namespace nemori::test {
+namespace {
+
+TEST_F(FactsTest, StatsAndHealthSayWhatSemanticMemoryHoldsAndWhetherItRuns) {
+  CommandRun r = run_nemori("stats --storage '" + url_ + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("statements       1 current, 1 superseded"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("merges           0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("semantic memory  off (LLM-free)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("episode merging  off (LLM-free)"), std::string::npos) << r.out;
+  r = run_nemori("health --storage '" + url_ + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("semantic memory  off (LLM-free)"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace nemori::test
