@@ -404,6 +404,9 @@ ProcessResult MemorySystem::process_all() {
     const auto r = process(owner);
     total.raw_events += r.raw_events;
     total.episodes += r.episodes;
+    total.semantic_episodes += r.semantic_episodes;
+    total.statements_added += r.statements_added;
+    total.merges += r.merges;
   }
   return total;
 }
