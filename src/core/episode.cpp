@@ -6,6 +6,7 @@
 #include "nemori/core/id.h"
 #include "nemori/core/json.h"
 #include "nemori/core/utf8.h"
+#include "nemori/core/words.h"
 
 namespace nemori {
 
@@ -104,16 +105,7 @@ void validate(const Episode& e) {
 }
 
 std::size_t word_count(const Episode& e) {
-  std::size_t words = 0;
-  for (const std::string* s : {&e.title, &e.content}) {
-    bool in_word = false;
-    for (char c : *s) {
-      const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-      if (!space && !in_word) ++words;
-      in_word = !space;
-    }
-  }
-  return words;
+  return count_words(e.title) + count_words(e.content);
 }
 
 }  // namespace nemori

@@ -173,20 +173,20 @@ json to_json(const EpisodeMetadata& m) {
 
 json to_json(const Episode& e) {
   json j{{"episode_id", e.episode_id},
-              {"owner_id", e.owner_id},
-              {"episode_type", to_string(e.episode_type)},
-              {"level", static_cast<int>(e.level)},
-              {"title", e.title},
-              {"content", e.content},
-              {"summary", e.summary},
-              {"temporal_info", to_json(e.temporal_info)},
-              {"metadata", to_json(e.metadata)},
-              {"structured_data", e.structured_data},
-              {"search_keywords", e.search_keywords},
-              {"embedding_vector", optional_json(e.embedding_vector)},
-              {"recall_count", e.recall_count},
-              {"importance_score", e.importance_score},
-              {"last_accessed", optional_time_json(e.last_accessed)}};
+         {"owner_id", e.owner_id},
+         {"episode_type", to_string(e.episode_type)},
+         {"level", static_cast<int>(e.level)},
+         {"title", e.title},
+         {"content", e.content},
+         {"summary", e.summary},
+         {"temporal_info", to_json(e.temporal_info)},
+         {"metadata", to_json(e.metadata)},
+         {"structured_data", e.structured_data},
+         {"search_keywords", e.search_keywords},
+         {"embedding_vector", optional_json(e.embedding_vector)},
+         {"recall_count", e.recall_count},
+         {"importance_score", e.importance_score},
+         {"last_accessed", optional_time_json(e.last_accessed)}};
   // Not a key of the original: written only beside a vector, so its episodes keep their shape.
   if (!e.embedding_model.empty()) j["embedding_model"] = e.embedding_model;
   return j;
@@ -209,18 +209,6 @@ TemporalInfo temporal_info_from_json(const json& j, std::string_view path) {
 }
 
 namespace {
-
-// Rethrows an enum parse error with the full JSON path.
-template <typename F>
-auto parse_enum_at(const JsonReader& r, std::string_view key, F parse) {
-  try {
-    return parse(r.required_string(key));
-  } catch (const ValidationError& e) {
-    const std::string msg = e.what();
-    const auto colon = msg.find(": ");
-    throw ValidationError(r.path_of(key), colon == std::string::npos ? msg : msg.substr(colon + 2));
-  }
-}
 
 TemporalInfo temporal_or_now(const JsonReader& r, std::string_view key) {
   if (!r.has(key)) {

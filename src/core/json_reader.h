@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nemori/core/error.h"
 #include "nemori/core/time.h"
 
 namespace nemori::detail {
@@ -43,5 +44,18 @@ class JsonReader {
   const nlohmann::json& j_;
   std::string path_;
 };
+
+/// The enum `parse` makes of the string field `key` (required); its ValidationError is
+/// rethrown naming the field's full path.
+template <typename F>
+auto parse_enum_at(const JsonReader& r, std::string_view key, F parse) {
+  try {
+    return parse(r.required_string(key));
+  } catch (const ValidationError& e) {
+    const std::string msg = e.what();
+    const auto colon = msg.find(": ");
+    throw ValidationError(r.path_of(key), colon == std::string::npos ? msg : msg.substr(colon + 2));
+  }
+}
 
 }  // namespace nemori::detail

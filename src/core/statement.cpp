@@ -144,18 +144,6 @@ namespace {
 using detail::JsonReader;
 using nlohmann::json;
 
-// Rethrows an enum parse error with the full JSON path.
-template <typename F>
-auto parse_enum_at(const JsonReader& r, std::string_view key, F parse) {
-  try {
-    return parse(r.required_string(key));
-  } catch (const ValidationError& e) {
-    const std::string msg = e.what();
-    const auto colon = msg.find(": ");
-    throw ValidationError(r.path_of(key), colon == std::string::npos ? msg : msg.substr(colon + 2));
-  }
-}
-
 // A non-negative integer field (default 0).
 std::uint64_t count_or_zero(const JsonReader& r, std::string_view key) {
   const auto v = r.optional_integer(key);
@@ -256,8 +244,8 @@ SemanticProgress semantic_progress_from_json(const json& j, std::string_view pat
   p.state = parse_enum_at(r, "state", parse_semantic_state);
   const auto attempts = r.optional_integer("attempts").value_or(0);
   if (attempts < 0 || attempts > std::numeric_limits<int>::max())
-    throw ValidationError(r.path_of("attempts"), "must be within 0.." +
-                                                     std::to_string(std::numeric_limits<int>::max()));
+    throw ValidationError(r.path_of("attempts"),
+                          "must be within 0.." + std::to_string(std::numeric_limits<int>::max()));
   p.attempts = static_cast<int>(attempts);
   p.version = r.string_or("version", "");
   p.detail = r.string_or("detail", "");

@@ -10,6 +10,7 @@
 #include "nemori/core/error.h"
 #include "nemori/core/sha256.h"
 #include "nemori/core/time.h"
+#include "nemori/core/words.h"
 #include "nemori/episodes/llm_prompts.h"
 #include "nemori/eval/answer_metrics.h"
 #include "nemori/eval/locomo_eval.h"
@@ -27,17 +28,6 @@ constexpr const char* kJudgeSystem =
 
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-std::size_t words_in(std::string_view text) {
-  std::size_t words = 0;
-  bool in_word = false;
-  for (char c : text) {
-    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-    if (!space && !in_word) ++words;
-    in_word = !space;
-  }
-  return words;
 }
 
 std::string trim(std::string_view s) {
@@ -87,13 +77,13 @@ std::map<std::string, PhaseStats> usage_between(const std::map<std::string, Phas
     d.invalid_answers = a.invalid_answers - b.invalid_answers;
     d.fallbacks = a.fallbacks - b.fallbacks;
     d.wall_ms = a.wall_ms - b.wall_ms;
-    if (d.calls > 0 || d.retries > 0 || d.invalid_answers > 0 || d.fallbacks > 0)
-      out[phase] = d;
+    if (d.calls > 0 || d.retries > 0 || d.invalid_answers > 0 || d.fallbacks > 0) out[phase] = d;
   }
   return out;
 }
 
-void add_usage(std::map<std::string, PhaseStats>& sum, const std::map<std::string, PhaseStats>& add) {
+void add_usage(std::map<std::string, PhaseStats>& sum,
+               const std::map<std::string, PhaseStats>& add) {
   for (const auto& [phase, a] : add) {
     PhaseStats& s = sum[phase];
     s.calls += a.calls;
@@ -144,14 +134,14 @@ std::string judge_label(const std::string& text) {
 std::size_t merged_episodes(MemorySystem& memory, const std::string& owner) {
   std::size_t merged = 0;
   for (const auto& e : memory.list_episodes(owner, 1000000, 0)) {
-    if (e.metadata.custom_fields.is_object() && e.metadata.custom_fields.contains("merged_from")) ++merged;
+    if (e.metadata.custom_fields.is_object() && e.metadata.custom_fields.contains("merged_from"))
+      ++merged;
   }
   return merged;
 }
 
 // Statements of the owner in `state`; 0 on a backend without statements.
-std::size_t statement_count(MemorySystem& memory, const std::string& owner,
-                            StatementState state) {
+std::size_t statement_count(MemorySystem& memory, const std::string& owner, StatementState state) {
   try {
     return memory.storage().statements().count(owner, state);
   } catch (const UnsupportedBackendError&) {
@@ -193,9 +183,9 @@ Judged judge_once(ChatClient& judge, LlmStats* stats, const std::string& prompt)
 
 nlohmann::json prompt_hashes(const std::map<std::string, std::string>& overrides) {
   nlohmann::json out = nlohmann::json::object();
-  for (const char* name : {"segmentation", "episode", "semantic_extract", "semantic_predict",
-                           "semantic_calibrate", "semantic_reconcile", "merge", "locomo_answer",
-                           "locomo_judge"}) {
+  for (const char* name :
+       {"segmentation", "episode", "semantic_extract", "semantic_predict", "semantic_calibrate",
+        "semantic_reconcile", "merge", "locomo_answer", "locomo_judge"}) {
     try {
       out[name] = sha256_hex(prompt_text(name, overrides));
     } catch (const ConfigError&) {
@@ -206,8 +196,8 @@ nlohmann::json prompt_hashes(const std::map<std::string, std::string>& overrides
 }
 
 AnswerContext build_answer_context(MemorySystem& memory, const std::string& owner_id,
-                                   const std::string& question,
-                                   const LocomoAnswerOptions& options, double* search_ms) {
+                                   const std::string& question, const LocomoAnswerOptions& options,
+                                   double* search_ms) {
   const std::size_t statement_budget = static_cast<std::size_t>(
       std::floor(static_cast<double>(options.budget_words) * options.statement_share));
   MemorySearchRequest request;
@@ -248,7 +238,7 @@ AnswerContext build_answer_context(MemorySystem& memory, const std::string& owne
     for (const auto& event : memory.storage().raw_data().get_batch(ids)) {
       if (!event) continue;
       const Message m = message_of(*event);
-      words += words_in(m.content);
+      words += count_words(m.content);
       ++count;
       lines += "    \u2022 [" +
                (m.timestamp ? utc_format(*m.timestamp, "%Y-%m-%d %H:%M UTC")
@@ -262,9 +252,8 @@ AnswerContext build_answer_context(MemorySystem& memory, const std::string& owne
   }
   for (std::size_t i = 0; i < episodes.size(); ++i) {
     const Episode& e = episodes[i]->episode;
-    context.episodic += "- [" + utc_format(e.temporal_info.timestamp, "%Y-%m-%d %H:%M UTC") +
-                        "] " + one_line(e.title) + ": " + one_line(e.content) + "\n" +
-                        messages_of[i];
+    context.episodic += "- [" + utc_format(e.temporal_info.timestamp, "%Y-%m-%d %H:%M UTC") + "] " +
+                        one_line(e.title) + ": " + one_line(e.content) + "\n" + messages_of[i];
   }
   context.episodes = episodes.size();
   context.words = used;
@@ -280,9 +269,9 @@ LocomoAnswerReport run_locomo_answer(const std::vector<LocomoConversation>& conv
   if (options.statement_share < 0 || options.statement_share > 1)
     throw ValidationError("statement_share", "must be within 0..1");
   const auto& overrides = options.memory.llm.prompts;
-  const std::string answer_template =
-      options.answer_prompt.empty() ? prompt_text("locomo_answer", overrides)
-                                    : options.answer_prompt;
+  const std::string answer_template = options.answer_prompt.empty()
+                                          ? prompt_text("locomo_answer", overrides)
+                                          : options.answer_prompt;
   const std::string judge_template =
       options.judge_prompt.empty() ? prompt_text("locomo_judge", overrides) : options.judge_prompt;
   require_placeholders("locomo_answer", answer_template, {"episodic", "semantic", "question"});
@@ -329,14 +318,12 @@ LocomoAnswerReport run_locomo_answer(const std::vector<LocomoConversation>& conv
 
       ChatRequest request;
       request.messages = {
-          {"user", render_prompt(answer_template,
-                                 {{"episodic", out.context.episodic.empty()
-                                                   ? "(none)"
-                                                   : trim(out.context.episodic)},
-                                  {"semantic", out.context.semantic.empty()
-                                                   ? "(none)"
-                                                   : trim(out.context.semantic)},
-                                  {"question", q.question}})}};
+          {"user",
+           render_prompt(
+               answer_template,
+               {{"episodic", out.context.episodic.empty() ? "(none)" : trim(out.context.episodic)},
+                {"semantic", out.context.semantic.empty() ? "(none)" : trim(out.context.semantic)},
+                {"question", q.question}})}};
       request.temperature = 0.0;
       request.seed = options.seed;
       request.phase = "answer";
@@ -377,9 +364,10 @@ nlohmann::json AnswerOutcome::to_json() const {
           {"gold", gold},
           {"category", category},
           {"context_words", context.words},
-          {"context", {{"statements", context.statements},
-                       {"episodes", context.episodes},
-                       {"original_messages", context.original_messages}}},
+          {"context",
+           {{"statements", context.statements},
+            {"episodes", context.episodes},
+            {"original_messages", context.original_messages}}},
           {"answer", answer},
           {"answer_error", answer_error},
           {"judge_labels", judge_labels},
@@ -429,11 +417,16 @@ nlohmann::json LocomoAnswerReport::results() const {
     for (double a : run_accuracy) j_var += (a - j) * (a - j);
     j_var /= static_cast<double>(judge_runs);  // population deviation over runs, as numpy's std
     const auto mean = [&](double sum) { return n == 0 ? 0.0 : sum / n; };
-    out[bucket] = {{"questions", in.size()},   {"j", j},
-                   {"j_std", std::sqrt(j_var)}, {"j_runs", run_accuracy},
-                   {"f1", mean(f1)},            {"bleu1", mean(bleu)},
-                   {"context_words", mean(words)}, {"answer_prompt_tokens", mean(tokens)},
-                   {"judge_invalid", invalid},  {"answer_errors", errors}};
+    out[bucket] = {{"questions", in.size()},
+                   {"j", j},
+                   {"j_std", std::sqrt(j_var)},
+                   {"j_runs", run_accuracy},
+                   {"f1", mean(f1)},
+                   {"bleu1", mean(bleu)},
+                   {"context_words", mean(words)},
+                   {"answer_prompt_tokens", mean(tokens)},
+                   {"judge_invalid", invalid},
+                   {"answer_errors", errors}};
   }
   return out;
 }
@@ -455,20 +448,21 @@ nlohmann::json LocomoAnswerReport::to_json() const {
   const auto latency = [](const std::vector<double>& v) {
     return nlohmann::json{{"p50", percentile(v, 0.50)}, {"p95", percentile(v, 0.95)}};
   };
-  return {{"results", results()},
-          {"ingest",
-           {{"conversations", conversations},
-            {"messages", messages},
-            {"episodes", episodes},
-            {"merges", merges},
-            {"statements_current", statements_current},
-            {"statements_superseded", statements_superseded},
-            {"seconds", ingest_seconds},
-            {"per_episode",
-             {{"semantic_calls", count_calls("semantic")}, {"merge_calls", count_calls("merge")}}}}},
-          {"usage", {{"ingest", usage_json(ingest_usage)}, {"query", usage_json(query_usage)}}},
-          {"latency_ms",
-           {{"search", latency(search)}, {"answer", latency(answer)}, {"judge", latency(judge)}}}};
+  return {
+      {"results", results()},
+      {"ingest",
+       {{"conversations", conversations},
+        {"messages", messages},
+        {"episodes", episodes},
+        {"merges", merges},
+        {"statements_current", statements_current},
+        {"statements_superseded", statements_superseded},
+        {"seconds", ingest_seconds},
+        {"per_episode",
+         {{"semantic_calls", count_calls("semantic")}, {"merge_calls", count_calls("merge")}}}}},
+      {"usage", {{"ingest", usage_json(ingest_usage)}, {"query", usage_json(query_usage)}}},
+      {"latency_ms",
+       {{"search", latency(search)}, {"answer", latency(answer)}, {"judge", latency(judge)}}}};
 }
 
 std::string LocomoAnswerReport::to_text() const {
@@ -489,9 +483,9 @@ std::string LocomoAnswerReport::to_text() const {
     if (!r.contains(bucket)) continue;
     const auto& b = r[bucket];
     std::snprintf(line, sizeof line, "%-12s %5zu %7.3f %7.3f %7.3f %7.3f %9.0f %8zu\n", bucket,
-                  b["questions"].get<std::size_t>(), b["j"].get<double>(),
-                  b["j_std"].get<double>(), b["f1"].get<double>(), b["bleu1"].get<double>(),
-                  b["context_words"].get<double>(), b["judge_invalid"].get<std::size_t>());
+                  b["questions"].get<std::size_t>(), b["j"].get<double>(), b["j_std"].get<double>(),
+                  b["f1"].get<double>(), b["bleu1"].get<double>(), b["context_words"].get<double>(),
+                  b["judge_invalid"].get<std::size_t>());
     out += line;
   }
   std::snprintf(line, sizeof line, "%-8s %-20s %8s %12s %10s %8s\n", "usage", "phase", "calls",

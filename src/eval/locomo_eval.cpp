@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "nemori/core/time.h"
+#include "nemori/core/words.h"
 #include "nemori/storage/config.h"
 #include "nemori/storage/factory.h"
 
@@ -33,17 +34,6 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-std::size_t words_in(const std::string& text) {
-  std::size_t words = 0;
-  bool in_word = false;
-  for (char c : text) {
-    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-    if (!space && !in_word) ++words;
-    in_word = !space;
-  }
-  return words;
 }
 
 double percentile(std::vector<double> values, double p) {
@@ -94,7 +84,7 @@ LocomoEvalReport run_locomo_eval(const std::vector<LocomoConversation>& conversa
     std::unordered_map<std::string, std::size_t> words_of;
     for (std::size_t i = 0; i < ids.size(); ++i) {
       dialog_of[ids[i]] = messages[i].external_id.value_or("");
-      words_of[ids[i]] = words_in(messages[i].content);
+      words_of[ids[i]] = count_words(messages[i].content);
     }
     if (options.unit == EvalUnit::kEpisodes) {
       for (const auto& e : memory->list_episodes(owner, 1000000, 0)) episode_words += word_count(e);

@@ -10,9 +10,10 @@
 #include "memory/message_ids.h"
 #include "nemori/core/error.h"
 #include "nemori/core/id.h"
+#include "nemori/core/words.h"
+#include "nemori/episodes/episode_merger.h"
 #include "nemori/episodes/llm_episode_generator.h"
 #include "nemori/episodes/llm_prompts.h"
-#include "nemori/episodes/episode_merger.h"
 #include "nemori/episodes/llm_segmenter.h"
 #include "nemori/retrieval/episode_embedding.h"
 #include "nemori/semantic/semantic_extractor.h"
@@ -139,9 +140,8 @@ MemorySystem::MemorySystem(std::unique_ptr<Storage> storage, const MemoryConfig&
   const SemanticStatus status = semantic_status();
   if ((status.semantic_on() || status.merging_on()) && statements_supported()) {
     if (status.semantic_on()) {
-      extractor_ = std::make_unique<SemanticExtractor>(config_.llm.chat, embedder_,
-                                                       config_.semantic, config_.llm.prompts,
-                                                       config_.llm.stats);
+      extractor_ = std::make_unique<SemanticExtractor>(
+          config_.llm.chat, embedder_, config_.semantic, config_.llm.prompts, config_.llm.stats);
     }
     if (status.merging_on()) {
       EpisodeMergerOptions merging;
@@ -450,7 +450,8 @@ MemorySearchResponse MemorySystem::search(const MemorySearchRequest& request) {
     auto vectors = embedder_->embed(texts);
     if (vectors.size() != 1) throw LlmError("embedder returned no vector for the query");
     options.query_vector = std::move(vectors[0]);
-    response.embed_ms = std::chrono::duration<double, std::milli>(Clock::now() - embed_start).count();
+    response.embed_ms =
+        std::chrono::duration<double, std::milli>(Clock::now() - embed_start).count();
   }
   SearchResponse found = retrieval_->search(request.owner_id, request.query, options);
   response.embed_ms += found.embed_ms;
@@ -544,14 +545,7 @@ void MemorySystem::search_statements(const MemorySearchRequest& request,
 }
 
 std::size_t statement_words(const Statement& statement) {
-  std::size_t words = 0;
-  bool in_word = false;
-  for (const char c : statement.content) {
-    const bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
-    if (!space && !in_word) ++words;
-    in_word = !space;
-  }
-  return words;
+  return count_words(statement.content);
 }
 
 void MemorySystem::fuse_message_evidence(const MemorySearchRequest& request,

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "nemori/core/enums.h"
+#include "nemori/core/words.h"
 
 namespace nemori {
 
@@ -11,17 +12,6 @@ namespace {
 std::uint32_t clamp_u32(std::size_t n) {
   return n > std::numeric_limits<std::uint32_t>::max() ? std::numeric_limits<std::uint32_t>::max()
                                                        : static_cast<std::uint32_t>(n);
-}
-
-std::size_t count_words(std::string_view text) {
-  std::size_t words = 0;
-  bool in_word = false;
-  for (char c : text) {
-    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-    if (!space && !in_word) ++words;
-    in_word = !space;
-  }
-  return words;
 }
 
 const std::string* string_field(const nlohmann::json& object, const char* key) {

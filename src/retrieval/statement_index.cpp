@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "nemori/core/error.h"
+#include "nemori/core/words.h"
 
 namespace nemori::retrieval_internal {
 
@@ -12,13 +13,7 @@ namespace {
 constexpr std::size_t kMaxIdBytes = 255;
 
 std::uint32_t content_words(std::string_view text) {
-  std::size_t words = 0;
-  bool in_word = false;
-  for (char c : text) {
-    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-    if (!space && !in_word) ++words;
-    in_word = !space;
-  }
+  const std::size_t words = count_words(text);
   return static_cast<std::uint32_t>(
       std::min<std::size_t>(words, std::numeric_limits<std::uint32_t>::max()));
 }
@@ -30,9 +25,9 @@ std::size_t string_bytes(const std::string& s) {
 // Heap memory of a statement copy, estimated (metadata JSON as a guess).
 std::size_t statement_bytes(const Statement& s) {
   std::size_t bytes = sizeof(Statement) + 64 + string_bytes(s.statement_id) +
-                      string_bytes(s.owner_id) + string_bytes(s.subject) +
-                      string_bytes(s.content) + string_bytes(s.superseded_by) +
-                      string_bytes(s.embedding_model) + 96;  // metadata
+                      string_bytes(s.owner_id) + string_bytes(s.subject) + string_bytes(s.content) +
+                      string_bytes(s.superseded_by) + string_bytes(s.embedding_model) +
+                      96;  // metadata
   for (const auto& id : s.source_episode_ids) bytes += string_bytes(id);
   if (s.embedding_vector) bytes += s.embedding_vector->capacity() * sizeof(float);
   return bytes;
@@ -67,7 +62,8 @@ void StatementIndex::upsert(std::span<const Statement> statements,
       throw ValidationError("statement_id", "is longer than 255 bytes");
     }
     if (i < vectors.size() && vectors[i]) {
-      docs.push_back({s.statement_id, *vectors[i], s.valid_from, std::string(to_string(s.category))});
+      docs.push_back(
+          {s.statement_id, *vectors[i], s.valid_from, std::string(to_string(s.category))});
     }
   }
   if (!docs.empty()) {

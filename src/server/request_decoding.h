@@ -1,6 +1,6 @@
 // Decoding of request bodies and query parameters under the server's limits. Every function
 // throws ApiError (400) naming the field and the bound it broke; none throws anything else on
-// any input (fuzz/fuzz_request.cpp).
+// any input (fuzz/fuzz_requests.cpp).
 #pragma once
 
 #include <cstddef>

@@ -91,10 +91,11 @@ constexpr std::array<std::string_view, 19> kEpisodeSelect = {
     "recall_count",  "importance_score", "last_accessed",   "embedding_model"};
 static_assert(kEpisodeSelect.size() == episode_col::kSelectEmbeddingModel + 1);
 
-template <std::size_t N>
-std::string column_list(const std::array<std::string_view, N>& columns, std::string_view alias) {
+}  // namespace
+
+std::string column_list(std::span<const std::string_view> columns, std::string_view alias) {
   std::string out;
-  for (std::size_t i = 0; i < N; ++i) {
+  for (std::size_t i = 0; i < columns.size(); ++i) {
     if (i > 0) out += ", ";
     if (!alias.empty()) {
       out += alias;
@@ -104,6 +105,8 @@ std::string column_list(const std::array<std::string_view, N>& columns, std::str
   }
   return out;
 }
+
+namespace {
 
 std::string dump(const json& value) {
   return value.dump();

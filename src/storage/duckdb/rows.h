@@ -1,6 +1,7 @@
 // How raw events and episodes map to rows of the DuckDB tables, both ways.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,9 @@ namespace nemori::detail::duck {
 /// built). Throws StorageError naming `what` of record `id` when it is not valid JSON (the
 /// file was altered or damaged).
 nlohmann::json parse_stored_json(std::string_view text, std::string_view what, std::string_view id);
+
+/// `columns`, comma-separated, each prefixed with `alias` + "." when an alias is given.
+std::string column_list(std::span<const std::string_view> columns, std::string_view alias = "");
 
 /// The columns read back for a raw event, in the order decode_raw_event expects, each
 /// prefixed with `alias` + "." when an alias is given.

@@ -60,21 +60,6 @@ constexpr std::array<std::string_view, 11> kProgressSelect = {
     "semantic_calls", "semantic_tokens", "merge_calls", "merge_tokens", "updated_at"};
 static_assert(kProgressSelect.size() == progress_col::kUpdatedAt + 1);
 
-// The first `count` of `columns`, comma-separated, each after `alias` + "." when given.
-std::string column_list(std::span<const std::string_view> columns, std::size_t count,
-                        std::string_view alias) {
-  std::string out;
-  for (std::size_t i = 0; i < count && i < columns.size(); ++i) {
-    if (i > 0) out += ", ";
-    if (!alias.empty()) {
-      out += alias;
-      out += '.';
-    }
-    out += columns[i];
-  }
-  return out;
-}
-
 // A stored enum value read back; a name this build does not know means the file was altered.
 template <typename Parse>
 auto parse_stored_name(Parse parse, std::string_view text, std::string_view what,
@@ -90,7 +75,7 @@ auto parse_stored_name(Parse parse, std::string_view text, std::string_view what
 }  // namespace
 
 std::string statement_columns(std::string_view alias) {
-  return column_list(kStatementInsert, statement_col::kSearchText, alias);
+  return column_list(std::span(kStatementInsert).first(statement_col::kSearchText), alias);
 }
 
 EncodedStatement encode(const nemori::Statement& statement) {
@@ -180,7 +165,7 @@ void append_row(Appender& appender, const SemanticProgress& p) {
 }
 
 std::string progress_columns() {
-  return column_list(kProgressSelect, kProgressSelect.size(), "");
+  return column_list(kProgressSelect);
 }
 
 SemanticProgress decode_progress(const Chunk& chunk, idx_t row) {
