@@ -29,6 +29,19 @@ std::unique_ptr<MemorySystem> open_memory(const StorageOption& storage, const Ll
 }
 
 // Says on stderr how many raw events of `owner` wait for 'nemori flush', if any.
+// "built 14 episodes from 41 raw events", then what the semantic pass and merging did when
+// they did anything.
+std::string build_summary(const ProcessResult& r) {
+  std::string line = "built " + std::to_string(r.episodes) + " episodes from " +
+                     std::to_string(r.raw_events) + " raw events";
+  if (r.semantic_episodes > 0 || r.statements_added > 0) {
+    line += "; " + std::to_string(r.statements_added) + " new statements from " +
+            std::to_string(r.semantic_episodes) + " episodes";
+  }
+  if (r.merges > 0) line += "; " + std::to_string(r.merges) + " episode pairs merged";
+  return line;
+}
+
 void note_pending(MemorySystem& memory, const std::string& owner, const StorageOption& storage) {
   const std::size_t pending = pending_raw_events(memory.storage(), owner);
   if (pending == 0) return;
@@ -432,7 +445,8 @@ template <typename Options>
 void ingest_locomo(MemorySystem& memory, const std::vector<LocomoOwner>& conversations,
                    const Options& o) {
   const bool bar = stderr_is_terminal();
-  std::size_t messages = 0, fresh = 0, episodes = 0, built_from = 0;
+  std::size_t messages = 0, fresh = 0;
+  ProcessResult built;
   for (std::size_t i = 0; i < conversations.size(); ++i) {
     const LocomoOwner& c = conversations[i];
     std::size_t already = 0;
@@ -451,8 +465,11 @@ void ingest_locomo(MemorySystem& memory, const std::vector<LocomoOwner>& convers
                        " messages, " + std::to_string(c.messages.size() - already) + " new";
     if (o.process) {
       const auto r = memory.process(c.owner);
-      episodes += r.episodes;
-      built_from += r.raw_events;
+      built.raw_events += r.raw_events;
+      built.episodes += r.episodes;
+      built.semantic_episodes += r.semantic_episodes;
+      built.statements_added += r.statements_added;
+      built.merges += r.merges;
       line += ", built " + std::to_string(r.episodes) + " episodes";
     }
     if (bar) {
@@ -472,7 +489,7 @@ void ingest_locomo(MemorySystem& memory, const std::vector<LocomoOwner>& convers
               count(conversations.size(), "conversation").c_str(), owners.c_str(),
               count(messages, "message").c_str(), fresh, messages - fresh);
   if (o.process) {
-    std::printf("built %zu episodes from %zu raw events\n", episodes, built_from);
+    std::printf("%s\n", build_summary(built).c_str());
   } else if (!is_ephemeral(o.storage.resolved())) {
     std::size_t pending = 0;
     for (const auto& c : conversations) pending += pending_raw_events(memory.storage(), c.owner);
@@ -541,7 +558,7 @@ void register_memory_commands(CLI::App& app) {
         print_stored(input, o->owner, already);
         if (o->process) {
           const auto r = memory->process(o->owner);
-          std::printf("built %zu episodes from %zu raw events\n", r.episodes, r.raw_events);
+          std::printf("%s\n", build_summary(r).c_str());
         } else if (!is_ephemeral(o->storage.resolved())) {
           note_pending(*memory, o->owner, o->storage);
         }
@@ -572,7 +589,7 @@ void register_memory_commands(CLI::App& app) {
       const MemoryConfig config = memory_config(o->storage, o->llm);
       auto memory = MemorySystem::open(config);
       const auto r = o->owner.empty() ? memory->process_all() : memory->process(o->owner);
-      std::printf("built %zu episodes from %zu raw events\n", r.episodes, r.raw_events);
+      std::printf("%s\n", build_summary(r).c_str());
       print_llm_usage(config.llm);
       return 0;
     });

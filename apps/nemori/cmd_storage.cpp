@@ -15,6 +15,19 @@ namespace nemori::cli {
 
 namespace {
 
+// "12 raw events, 4 episodes, 12 links", then the semantic memory's rows when there are any.
+std::string dump_counts_text(const DumpCounts& c) {
+  std::string text = std::to_string(c.raw_events) + " raw events, " +
+                     std::to_string(c.episodes) + " episodes, " + std::to_string(c.links) +
+                     " links";
+  if (c.statements > 0 || c.semantic_progress > 0) {
+    text += ", " + std::to_string(c.statements) + " statements (" +
+            std::to_string(c.statement_sources) + " sources), " +
+            std::to_string(c.semantic_progress) + " semantic progress rows";
+  }
+  return text;
+}
+
 DumpProgress progress_for(const std::string& label) {
   return [label](std::size_t done, std::size_t total) { show_progress(label, done, total); };
 }
@@ -166,8 +179,7 @@ void register_storage_commands(CLI::App& app) {
           counts = write_dump(*store, out, *owner, progress_for("export"));
         });
       }
-      std::fprintf(stderr, "exported %zu raw events, %zu episodes, %zu links\n", counts.raw_events,
-                   counts.episodes, counts.links);
+      std::fprintf(stderr, "exported %s\n", dump_counts_text(counts).c_str());
       return 0;
     });
   }
@@ -205,8 +217,7 @@ void register_storage_commands(CLI::App& app) {
         if (!in) throw ValidationError(*input + ": cannot read: no such file");
         counts = restore_dump(*store, in, *replace, *batch, progress_for("import"), !*no_verify);
       }
-      std::fprintf(stderr, "imported %zu raw events, %zu episodes, %zu links\n", counts.raw_events,
-                   counts.episodes, counts.links);
+      std::fprintf(stderr, "imported %s\n", dump_counts_text(counts).c_str());
       note_if_ephemeral(storage->resolved(), "the import");
       return 0;
     });
@@ -224,10 +235,8 @@ void register_storage_commands(CLI::App& app) {
       auto source = open_storage(*from);
       auto target = open_storage(*to);
       const DumpCounts counts = copy_storage(*source, *target, *batch, progress_for("migrate"));
-      std::printf(
-          "migrated %zu raw events, %zu episodes, %zu links from %s to %s; counts verified\n",
-          counts.raw_events, counts.episodes, counts.links, mask_password(*from).c_str(),
-          mask_password(*to).c_str());
+      std::printf("migrated %s from %s to %s; counts verified\n", dump_counts_text(counts).c_str(),
+                  mask_password(*from).c_str(), mask_password(*to).c_str());
       note_if_ephemeral(*to, "the copy");
       return 0;
     });

@@ -12,6 +12,14 @@ nlohmann::json episode_json(const Episode& episode) {
   return j;
 }
 
+nlohmann::json process_result_json(const ProcessResult& result) {
+  return {{"raw_events", result.raw_events},
+          {"episodes", result.episodes},
+          {"semantic_episodes", result.semantic_episodes},
+          {"statements_added", result.statements_added},
+          {"merges", result.merges}};
+}
+
 nlohmann::json statement_json(const Statement& statement) {
   nlohmann::json j = to_json(statement);
   j.erase("embedding_vector");

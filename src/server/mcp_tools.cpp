@@ -181,7 +181,7 @@ ToolResult flush(MemorySystem& memory, const McpOptions&, const std::string& own
                  const json& arguments) {
   reject_unknown_keys(arguments, {"owner"});
   const ProcessResult done = memory.flush(owner);
-  return {{{"raw_events", done.raw_events}, {"episodes", done.episodes}},
+  return {process_result_json(done),
           "built " + std::to_string(done.episodes) + " episodes from " +
               std::to_string(done.raw_events) + " pending messages"};
 }

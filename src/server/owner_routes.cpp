@@ -42,7 +42,7 @@ Reply flush(MemorySystem& memory, Call& call) {
   const nlohmann::json body = call.body();
   reject_unknown_keys(body, {});
   const ProcessResult done = memory.flush(call.owner);
-  return {200, {{"raw_events", done.raw_events}, {"episodes", done.episodes}}};
+  return {200, process_result_json(done)};
 }
 
 // The "mode" field; nullopt when absent (the engine's default: hybrid with an embedding

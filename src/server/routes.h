@@ -36,6 +36,10 @@ nlohmann::json episode_json(const Episode& episode);
 /// ("has_embedding" says whether there is one).
 nlohmann::json statement_json(const Statement& statement);
 
+/// What a flush built: {"raw_events", "episodes", "semantic_episodes", "statements_added",
+/// "merges"}.
+nlohmann::json process_result_json(const ProcessResult& result);
+
 /// A page of a listing: {NAME: items, "total_count", "has_more", "limit", "offset"}.
 nlohmann::json page_json(std::string_view name, nlohmann::json items, std::size_t total_count,
                          bool has_more, std::size_t limit, std::size_t offset);

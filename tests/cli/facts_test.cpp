@@ -124,12 +124,6 @@ TEST_F(FactsTest, SearchPrintsStatementsUnderTheEpisodes) {
       << r.out;
 }
 
-}  // namespace
-}  // namespace nemori::test
-
-namespace nemori::test {
-namespace {
-
 TEST_F(FactsTest, StatsAndHealthSayWhatSemanticMemoryHoldsAndWhetherItRuns) {
   CommandRun r = run_nemori("stats --storage '" + url_ + "'");
   ASSERT_EQ(r.code, 0) << r.out;
@@ -140,6 +134,25 @@ TEST_F(FactsTest, StatsAndHealthSayWhatSemanticMemoryHoldsAndWhetherItRuns) {
   r = run_nemori("health --storage '" + url_ + "'");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("semantic memory  off (LLM-free)"), std::string::npos) << r.out;
+}
+
+TEST_F(FactsTest, ExportImportAndMigrateCountTheStatements) {
+  const std::string dump = (dir_ / "store.jsonl").string();
+  CommandRun r = run_nemori("export -o '" + dump + "' --storage '" + url_ + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find(", 2 statements (2 sources), 0 semantic progress rows"), std::string::npos)
+      << r.out;
+  r = run_nemori("import '" + dump + "' --storage memory://");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("imported 1 raw events, 1 episodes, 1 links, 2 statements"),
+            std::string::npos)
+      << r.out;
+  const std::string copy = "duckdb://" + (dir_ / "copy.duckdb").string();
+  r = run_nemori("migrate --from '" + url_ + "' --to '" + copy + "'");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find(", 2 statements (2 sources), 0 semantic progress rows from "),
+            std::string::npos)
+      << r.out;
 }
 
 }  // namespace

@@ -114,6 +114,29 @@ TEST_F(LlmCliTest, EvalLocomoReportsCallsAndTokensPerThousandMessages) {
   EXPECT_EQ(nlohmann::json::parse(free.out)["llm"]["mode"], "LLM-free");
 }
 
+TEST_F(LlmCliTest, FlushWithAnEmbeddingModelAlsoExtractsStatementsAndSaysSo) {
+  const std::string both = flags + " --embedding-base-url " + model.openai_base_url() +
+                           " --embedding-model scripted-embedding";
+  const auto ingest = run_nemori("ingest " + kTinyLocomo + storage);
+  ASSERT_EQ(ingest.code, 0) << ingest.out;
+  const auto flush = run_nemori("flush" + storage + both);
+  ASSERT_EQ(flush.code, 0) << flush.out;
+  // Three episodes (one a day), each seen by the semantic pass; "My sister Clara ..." is one
+  // lasting statement at least.
+  EXPECT_TRUE(has(flush, "built 3 episodes from 8 raw events; ")) << flush.out;
+  EXPECT_TRUE(has(flush, " new statements from 3 episodes")) << flush.out;
+  EXPECT_FALSE(has(flush, "; 0 new statements")) << flush.out;
+
+  const auto facts = run_nemori("facts --owner tiny-1" + storage);
+  ASSERT_EQ(facts.code, 0) << facts.out;
+  EXPECT_TRUE(has(facts, "Ana's sister")) << facts.out;
+
+  // LLM-free, the same flush says nothing about statements.
+  const auto again = run_nemori("flush" + storage);
+  ASSERT_EQ(again.code, 0) << again.out;
+  EXPECT_FALSE(has(again, "statements")) << again.out;
+}
+
 TEST_F(LlmCliTest, ABadModelSettingIsAnErrorNamingTheKey) {
   const auto r = run_nemori("flush" + storage + " --llm-model m --llm-base-url ftp://x");
   EXPECT_EQ(r.code, 1);

@@ -67,6 +67,9 @@ TEST_F(RoutesTest, FlushBuildsEpisodesAndSearchFindsThem) {
   ASSERT_EQ(flushed.status, 200) << flushed.body;
   EXPECT_EQ(flushed.json["raw_events"], 3);
   EXPECT_GE(flushed.json["episodes"].get<int>(), 1);
+  EXPECT_EQ(flushed.json["statements_added"], 0);  // LLM-free: no semantic memory
+  EXPECT_EQ(flushed.json["semantic_episodes"], 0);
+  EXPECT_EQ(flushed.json["merges"], 0);
   const Answer found =
       server.call("POST", "/v1/owners/alice/search", R"({"query": "puppy Rex", "top_k": 5})");
   ASSERT_EQ(found.status, 200) << found.body;
