@@ -279,7 +279,8 @@ TEST(McpStdioTest, FixedOwnerTakesNoOwnerArgument) {
   McpProcess mcp({"--storage", "memory://", "--owner", "carol"});
   ASSERT_TRUE(mcp.request("initialize", initialize_params()).contains("result"));
   mcp.notify("notifications/initialized");
-  for (const auto& tool : mcp.request("tools/list")["result"]["tools"]) {
+  const json listed = mcp.request("tools/list");  // kept alive: the loop reads inside it
+  for (const auto& tool : listed["result"]["tools"]) {
     EXPECT_FALSE(tool["inputSchema"]["properties"].contains("owner")) << tool.dump();
   }
   EXPECT_EQ(
