@@ -2,25 +2,14 @@
 
 #include <string>
 
+#include "core/enum_names.h"
 #include "nemori/core/error.h"
 
 namespace nemori {
 
 namespace {
 
-// Finds `text` among the names of `values`; throws a ValidationError listing them otherwise.
-template <typename Enum, std::size_t N>
-Enum parse_enum(std::string_view text, const std::array<Enum, N>& values, std::string_view what) {
-  for (Enum v : values) {
-    if (to_string(v) == text) return v;
-  }
-  std::string valid;
-  for (Enum v : values) {
-    if (!valid.empty()) valid += ", ";
-    valid += to_string(v);
-  }
-  throw ValidationError(what, "unknown value \"" + std::string(text) + "\" (valid: " + valid + ")");
-}
+using detail::parse_enum_name;
 
 constexpr std::array<MessageRole, 4> kAllRoles = {MessageRole::kUser, MessageRole::kAssistant,
                                                   MessageRole::kSystem, MessageRole::kTool};
@@ -50,7 +39,7 @@ std::string_view to_string(DataType type) {
 }
 
 DataType parse_data_type(std::string_view text) {
-  return parse_enum(text, kAllDataTypes, "data_type");
+  return parse_enum_name(text, kAllDataTypes, "data_type");
 }
 
 std::string_view to_string(EpisodeType type) {
@@ -76,7 +65,7 @@ std::string_view to_string(EpisodeType type) {
 }
 
 EpisodeType parse_episode_type(std::string_view text) {
-  return parse_enum(text, kAllEpisodeTypes, "episode_type");
+  return parse_enum_name(text, kAllEpisodeTypes, "episode_type");
 }
 
 std::string_view to_string(EpisodeLevel level) {
@@ -116,7 +105,7 @@ std::string_view to_string(MessageRole role) {
 }
 
 MessageRole parse_message_role(std::string_view text) {
-  return parse_enum(text, kAllRoles, "role");
+  return parse_enum_name(text, kAllRoles, "role");
 }
 
 }  // namespace nemori

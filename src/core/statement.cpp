@@ -6,6 +6,7 @@
 #include <limits>
 #include <string>
 
+#include "core/enum_names.h"
 #include "core/json_reader.h"
 #include "nemori/core/error.h"
 #include "nemori/core/id.h"
@@ -24,20 +25,6 @@ constexpr std::array<StatementCategory, 7> kAllCategories = {
 constexpr std::array<SemanticState, 6> kAllStates = {
     SemanticState::kPending, SemanticState::kDone,    SemanticState::kRetry,
     SemanticState::kFailed,  SemanticState::kDropped, SemanticState::kSkipped};
-
-// The value of `values` named `text` (ASCII case-insensitive); a ValidationError of `what`
-// listing the valid names otherwise.
-template <typename Enum, std::size_t N>
-Enum parse_named(std::string_view text, const std::array<Enum, N>& values, std::string_view what) {
-  std::string folded(text);
-  for (char& c : folded) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::string valid;
-  for (Enum v : values) {
-    if (to_string(v) == folded) return v;
-    valid += (valid.empty() ? "" : ", ") + std::string(to_string(v));
-  }
-  throw ValidationError(what, "unknown value \"" + std::string(text) + "\" (valid: " + valid + ")");
-}
 
 }  // namespace
 
@@ -62,7 +49,7 @@ std::string_view to_string(StatementCategory category) {
 }
 
 StatementCategory parse_statement_category(std::string_view text) {
-  return parse_named(text, kAllCategories, "category");
+  return detail::parse_enum_name(text, kAllCategories, "category", detail::NameCase::kIgnoreAscii);
 }
 
 std::string_view to_string(SemanticState state) {
@@ -84,7 +71,7 @@ std::string_view to_string(SemanticState state) {
 }
 
 SemanticState parse_semantic_state(std::string_view text) {
-  return parse_named(text, kAllStates, "state");
+  return detail::parse_enum_name(text, kAllStates, "state", detail::NameCase::kIgnoreAscii);
 }
 
 void validate(const Statement& s) {
